@@ -1,0 +1,253 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { flattenSettings, type MattermostSettings } from "../config/mattermostSettings";
+import type { Resources } from "../config/validate";
+import {
+    containerResources,
+    labels,
+    restrictedContainerSecurity,
+    restrictedPodSecurity,
+    scratchVolumes,
+    selectorLabels,
+} from "./meta";
+
+export const mattermostPairType = "mattermost:k8s:MattermostPair";
+
+export interface MattermostPairArgs {
+    readonly namespace: pulumi.Input<string>;
+    readonly platform: "kubernetes" | "openshift";
+    /** Production makes the anti-affinity between the two pods required instead of preferred. */
+    readonly production: boolean;
+    /** Pinned Mattermost image. */
+    readonly image: string;
+    /** The merged, validated settings; secret ones never come this way. */
+    readonly settings: MattermostSettings;
+    /** `postgres://` URL of the database (a secret): the config store (MM_CONFIG) and the data source. */
+    readonly databaseUrl: pulumi.Input<string>;
+    readonly resources: Resources;
+}
+
+/** Mattermost's image runs as mattermost, uid and gid 2000, and owns its files under that id. */
+export const mattermostUid = 2000;
+export const httpPort = 8065;
+/** The label both pods share, for anti-affinity and the disruption budget. */
+const pairLabel = { "mattermost.example.com/pair": "mattermost" };
+
+export interface PairMember {
+    readonly deployment: k8s.apps.v1.Deployment;
+    readonly service: k8s.core.v1.Service;
+}
+
+/**
+ * Team Edition has no clustering, so high availability is a primary and a backup (DESIGN decision 3):
+ * two one-replica Deployments with a Service each, one ConfigMap of `MM_*` settings and one Secret,
+ * both auto-named so that any change replaces them and rolls both pods. The backup never runs jobs and
+ * is rolled, and ready, before the primary is touched.
+ */
+export class MattermostPair extends pulumi.ComponentResource {
+    public readonly primary: PairMember;
+    public readonly backup: PairMember;
+    /** Fixed Service names, known before anything is deployed, for nginx's upstream block. */
+    public readonly primaryServiceName: string;
+    public readonly backupServiceName: string;
+
+    constructor(name: string, args: MattermostPairArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(mattermostPairType, name, {}, opts);
+
+        const settings = new k8s.core.v1.ConfigMap(
+            `${name}-settings`,
+            {
+                metadata: { namespace: args.namespace, labels: labels(name, "chat-server") },
+                data: flattenSettings(args.settings),
+            },
+            { parent: this },
+        );
+
+        // Generated once and shared by both pods, instead of each server inventing its own on first start.
+        const atRestEncryptKey = new random.RandomPassword(
+            `${name}-at-rest-encrypt-key`,
+            { length: 48, special: false },
+            { parent: this },
+        );
+        const publicLinkSalt = new random.RandomPassword(
+            `${name}-public-link-salt`,
+            { length: 48, special: false },
+            { parent: this },
+        );
+        const secrets = new k8s.core.v1.Secret(
+            `${name}-secrets`,
+            {
+                metadata: { namespace: args.namespace, labels: labels(name, "chat-server") },
+                stringData: {
+                    MM_CONFIG: args.databaseUrl,
+                    MM_FILESETTINGS_PUBLICLINKSALT: publicLinkSalt.result,
+                    MM_SQLSETTINGS_ATRESTENCRYPTKEY: atRestEncryptKey.result,
+                    MM_SQLSETTINGS_DATASOURCE: args.databaseUrl,
+                },
+            },
+            { parent: this },
+        );
+
+        const serviceAccount = new k8s.core.v1.ServiceAccount(
+            `${name}-service-account`,
+            {
+                metadata: { name, namespace: args.namespace, labels: labels(name, "chat-server") },
+                automountServiceAccountToken: false,
+            },
+            { parent: this },
+        );
+        const podPrerequisites: pulumi.Resource[] = [serviceAccount];
+        if (args.platform === "openshift") {
+            // OpenShift's default restricted-v2 SCC assigns a random uid, but the image's files belong to
+            // uid 2000 and Mattermost rewrites client/root.html at start. nonroot-v2 admits uid 2000 while
+            // keeping every other restriction (no root, no privilege escalation, all capabilities dropped).
+            podPrerequisites.push(
+                new k8s.rbac.v1.RoleBinding(
+                    `${name}-scc-nonroot-v2`,
+                    {
+                        metadata: {
+                            name: `${name}-scc-nonroot-v2`,
+                            namespace: args.namespace,
+                            labels: labels(name, "chat-server"),
+                        },
+                        roleRef: {
+                            apiGroup: "rbac.authorization.k8s.io",
+                            kind: "ClusterRole",
+                            name: "system:openshift:scc:nonroot-v2",
+                        },
+                        subjects: [
+                            { kind: "ServiceAccount", name: serviceAccount.metadata.name, namespace: args.namespace },
+                        ],
+                    },
+                    { parent: this },
+                ),
+            );
+        }
+
+        const member = (index: 1 | 2, role: "primary" | "backup", dependsOn: pulumi.Resource[]): PairMember => {
+            const memberName = `${name}-${index}`;
+            const podLabels = {
+                ...labels(memberName, "chat-server"),
+                ...pairLabel,
+                "mattermost.example.com/role": role,
+            };
+            const antiAffinityTerm = {
+                labelSelector: { matchLabels: pairLabel },
+                topologyKey: "kubernetes.io/hostname",
+            };
+            const scratch = scratchVolumes({
+                config: "/mattermost/config",
+                logs: "/mattermost/logs",
+                plugins: "/mattermost/plugins",
+                "client-plugins": "/mattermost/client/plugins",
+                data: "/mattermost/data",
+                tmp: "/tmp",
+                // Local mode's socket (mmctl --local) lives here.
+                "var-tmp": "/var/tmp",
+            });
+            const ping = { httpGet: { path: "/api/v4/system/ping", port: "http" }, timeoutSeconds: 5 };
+            const deployment = new k8s.apps.v1.Deployment(
+                memberName,
+                {
+                    metadata: { name: memberName, namespace: args.namespace, labels: podLabels },
+                    spec: {
+                        replicas: 1,
+                        // Never two servers of one member at once: without clustering they would both act as leader.
+                        strategy: { type: "Recreate" },
+                        revisionHistoryLimit: 5,
+                        selector: { matchLabels: selectorLabels(memberName) },
+                        template: {
+                            metadata: { labels: podLabels },
+                            spec: {
+                                serviceAccountName: serviceAccount.metadata.name,
+                                automountServiceAccountToken: false,
+                                securityContext: restrictedPodSecurity({
+                                    runAsUser: mattermostUid,
+                                    runAsGroup: mattermostUid,
+                                    fsGroup: mattermostUid,
+                                }),
+                                affinity: {
+                                    podAntiAffinity: args.production
+                                        ? { requiredDuringSchedulingIgnoredDuringExecution: [antiAffinityTerm] }
+                                        : {
+                                              preferredDuringSchedulingIgnoredDuringExecution: [
+                                                  { weight: 100, podAffinityTerm: antiAffinityTerm },
+                                              ],
+                                          },
+                                },
+                                containers: [
+                                    {
+                                        name: "mattermost",
+                                        image: args.image,
+                                        envFrom: [
+                                            { configMapRef: { name: settings.metadata.name } },
+                                            { secretRef: { name: secrets.metadata.name } },
+                                        ],
+                                        // `env` wins over `envFrom`: the backup never schedules or runs jobs.
+                                        env:
+                                            role === "backup"
+                                                ? [
+                                                      { name: "MM_JOBSETTINGS_RUNJOBS", value: "false" },
+                                                      { name: "MM_JOBSETTINGS_RUNSCHEDULER", value: "false" },
+                                                  ]
+                                                : [],
+                                        ports: [{ name: "http", containerPort: httpPort }],
+                                        // The plain ping only: a database or S3 blip must not restart both pods.
+                                        // The startup budget (10 min) covers schema migrations on upgrade.
+                                        startupProbe: { ...ping, periodSeconds: 10, failureThreshold: 60 },
+                                        livenessProbe: { ...ping, periodSeconds: 10, failureThreshold: 3 },
+                                        readinessProbe: { ...ping, periodSeconds: 5, failureThreshold: 3 },
+                                        resources: containerResources(args.resources),
+                                        // Exception to read-only root: Mattermost rewrites client/root.html inside the
+                                        // image at every start and exits if it cannot; every data path is an emptyDir.
+                                        securityContext: restrictedContainerSecurity({ readOnlyRootFilesystem: false }),
+                                        volumeMounts: scratch.mounts,
+                                    },
+                                ],
+                                volumes: scratch.volumes,
+                            },
+                        },
+                    },
+                },
+                { parent: this, dependsOn: [...podPrerequisites, ...dependsOn] },
+            );
+            const service = new k8s.core.v1.Service(
+                `${memberName}-service`,
+                {
+                    metadata: { name: memberName, namespace: args.namespace, labels: podLabels },
+                    spec: {
+                        type: "ClusterIP",
+                        selector: selectorLabels(memberName),
+                        ports: [{ name: "http", port: httpPort, targetPort: "http" }],
+                    },
+                },
+                { parent: this },
+            );
+            return { deployment, service };
+        };
+
+        // Pulumi waits for a Deployment to be ready before it moves on to what depends on it, so the
+        // backup is updated and serving before the primary is touched: users are served throughout.
+        this.backup = member(2, "backup", []);
+        this.primary = member(1, "primary", [this.backup.deployment]);
+
+        this.primaryServiceName = `${name}-1`;
+        this.backupServiceName = `${name}-2`;
+
+        new k8s.policy.v1.PodDisruptionBudget(
+            `${name}-disruption-budget`,
+            {
+                metadata: { name, namespace: args.namespace, labels: labels(name, "chat-server") },
+                // A drain may take one of the pair, never both.
+                spec: { minAvailable: 1, selector: { matchLabels: pairLabel } },
+            },
+            { parent: this },
+        );
+
+        this.registerOutputs({
+            primaryServiceName: this.primary.service.metadata.name,
+            backupServiceName: this.backup.service.metadata.name,
+        });
+    }
+}

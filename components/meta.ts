@@ -1,0 +1,53 @@
+/** Labels, security contexts and small pod-spec pieces shared by the components. */
+import type * as k8s from "@pulumi/kubernetes";
+import type { Resources } from "../config/validate";
+
+export const partOf = "mattermost-platform";
+
+/** Every label of an object; selectors use only `selectorLabels`. */
+export function labels(name: string, component: string): Record<string, string> {
+    return {
+        ...selectorLabels(name),
+        "app.kubernetes.io/component": component,
+        "app.kubernetes.io/part-of": partOf,
+        "app.kubernetes.io/managed-by": "pulumi",
+    };
+}
+
+export function selectorLabels(name: string): Record<string, string> {
+    return { "app.kubernetes.io/name": name, "app.kubernetes.io/instance": partOf };
+}
+
+/** Container hardening of the Pod Security "restricted" profile. */
+export function restrictedContainerSecurity(options: {
+    readOnlyRootFilesystem: boolean;
+}): k8s.types.input.core.v1.SecurityContext {
+    return {
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ["ALL"] },
+        readOnlyRootFilesystem: options.readOnlyRootFilesystem,
+        runAsNonRoot: true,
+    };
+}
+
+export function restrictedPodSecurity(
+    identity: { runAsUser: number; runAsGroup: number; fsGroup: number } | undefined,
+): k8s.types.input.core.v1.PodSecurityContext {
+    return { ...identity, runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
+}
+
+export function containerResources(resources: Resources): k8s.types.input.core.v1.ResourceRequirements {
+    return { requests: { ...resources.requests }, limits: { ...resources.limits } };
+}
+
+/** emptyDir volumes with their mounts, for every path a container must write to. */
+export function scratchVolumes(paths: Readonly<Record<string, string>>): {
+    volumes: k8s.types.input.core.v1.Volume[];
+    mounts: k8s.types.input.core.v1.VolumeMount[];
+} {
+    const entries = Object.entries(paths);
+    return {
+        volumes: entries.map(([name]) => ({ name, emptyDir: {} })),
+        mounts: entries.map(([name, mountPath]) => ({ name, mountPath })),
+    };
+}

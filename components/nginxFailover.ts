@@ -1,0 +1,225 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { renderNginxConf } from "../config/nginx";
+import type { Resources } from "../config/validate";
+import {
+    containerResources,
+    labels,
+    restrictedContainerSecurity,
+    restrictedPodSecurity,
+    scratchVolumes,
+    selectorLabels,
+} from "./meta";
+
+export const nginxFailoverType = "mattermost:k8s:NginxFailover";
+
+export interface NginxFailoverArgs {
+    readonly namespace: string;
+    readonly platform: "kubernetes" | "openshift";
+    readonly hostname: string;
+    /** Pinned unprivileged nginx image. */
+    readonly image: string;
+    readonly replicas: number;
+    readonly resources: Resources;
+    /** Names and port of the two Mattermost Services. */
+    readonly primaryService: string;
+    readonly backupService: string;
+    readonly mattermostPort: number;
+    readonly keycloakService: string;
+    readonly keycloakPort: number;
+    readonly dnsResolver: string;
+    readonly maxBodyBytes: number;
+    /** Ingress only: the IngressClass and the TLS Secret for `hostname`. */
+    readonly ingressClassName?: string;
+    readonly ingressTlsSecretName?: string;
+}
+
+export const listenPort = 8080;
+export const healthPort = 8081;
+/** Above Mattermost's 60 s websocket ping and its 300 s request timeouts. */
+export const edgeTimeoutSeconds = 600;
+
+/**
+ * nginx in front of the pair (DESIGN decision 4): everyone goes to the primary, the `backup` server takes
+ * over when it fails, Keycloak is served under /auth/, and the edge is an OpenShift Route or an Ingress.
+ */
+export class NginxFailover extends pulumi.ComponentResource {
+    public readonly service: k8s.core.v1.Service;
+    /** The nginx.conf the pods run, exactly. */
+    public readonly nginxConf: string;
+
+    constructor(name: string, args: NginxFailoverArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(nginxFailoverType, name, {}, opts);
+
+        const clusterName = (service: string) => `${service}.${args.namespace}.svc.cluster.local`;
+        this.nginxConf = renderNginxConf({
+            listenPort,
+            healthPort,
+            primary: `${clusterName(args.primaryService)}:${args.mattermostPort}`,
+            backup: `${clusterName(args.backupService)}:${args.mattermostPort}`,
+            keycloakUrl: `http://${clusterName(args.keycloakService)}:${args.keycloakPort}`,
+            dnsResolver: args.dnsResolver,
+            maxBodyBytes: args.maxBodyBytes,
+            runtimeDir: "/tmp",
+        });
+
+        const conf = new k8s.core.v1.ConfigMap(
+            `${name}-conf`,
+            {
+                metadata: { namespace: args.namespace, labels: labels(name, "proxy") },
+                data: { "nginx.conf": this.nginxConf },
+            },
+            { parent: this },
+        );
+
+        const scratch = scratchVolumes({ tmp: "/tmp" });
+        const podLabels = labels(name, "proxy");
+        const health = { httpGet: { path: "/healthz", port: "health" }, timeoutSeconds: 2 };
+        const deployment = new k8s.apps.v1.Deployment(
+            name,
+            {
+                metadata: { name, namespace: args.namespace, labels: podLabels },
+                spec: {
+                    replicas: args.replicas,
+                    strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+                    selector: { matchLabels: selectorLabels(name) },
+                    template: {
+                        metadata: { labels: podLabels },
+                        spec: {
+                            automountServiceAccountToken: false,
+                            // No fixed uid: the unprivileged image runs as its numeric USER, and OpenShift may assign another.
+                            securityContext: restrictedPodSecurity(undefined),
+                            affinity: {
+                                podAntiAffinity: {
+                                    preferredDuringSchedulingIgnoredDuringExecution: [
+                                        {
+                                            weight: 100,
+                                            podAffinityTerm: {
+                                                labelSelector: { matchLabels: selectorLabels(name) },
+                                                topologyKey: "kubernetes.io/hostname",
+                                            },
+                                        },
+                                    ],
+                                },
+                            },
+                            containers: [
+                                {
+                                    name: "nginx",
+                                    image: args.image,
+                                    command: ["nginx", "-e", "stderr", "-c", "/etc/nginx/mattermost/nginx.conf"],
+                                    ports: [
+                                        { name: "http", containerPort: listenPort },
+                                        { name: "health", containerPort: healthPort },
+                                    ],
+                                    livenessProbe: { ...health, periodSeconds: 10, failureThreshold: 3 },
+                                    readinessProbe: { ...health, periodSeconds: 5, failureThreshold: 2 },
+                                    resources: containerResources(args.resources),
+                                    securityContext: restrictedContainerSecurity({ readOnlyRootFilesystem: true }),
+                                    volumeMounts: [
+                                        ...scratch.mounts,
+                                        { name: "conf", mountPath: "/etc/nginx/mattermost", readOnly: true },
+                                    ],
+                                },
+                            ],
+                            volumes: [...scratch.volumes, { name: "conf", configMap: { name: conf.metadata.name } }],
+                        },
+                    },
+                },
+            },
+            { parent: this },
+        );
+
+        new k8s.policy.v1.PodDisruptionBudget(
+            `${name}-disruption-budget`,
+            {
+                metadata: { name, namespace: args.namespace, labels: podLabels },
+                spec: { minAvailable: 1, selector: { matchLabels: selectorLabels(name) } },
+            },
+            { parent: this },
+        );
+
+        this.service = new k8s.core.v1.Service(
+            `${name}-service`,
+            {
+                metadata: { name, namespace: args.namespace, labels: podLabels },
+                spec: {
+                    type: "ClusterIP",
+                    selector: selectorLabels(name),
+                    ports: [{ name: "http", port: listenPort, targetPort: "http" }],
+                },
+            },
+            { parent: this, dependsOn: [deployment] },
+        );
+
+        if (args.platform === "openshift") {
+            new k8s.apiextensions.CustomResource(
+                `${name}-route`,
+                {
+                    apiVersion: "route.openshift.io/v1",
+                    kind: "Route",
+                    metadata: {
+                        name: "mattermost",
+                        namespace: args.namespace,
+                        labels: podLabels,
+                        annotations: {
+                            // Above Mattermost's 60 s websocket ping; the default 30 s would cut every socket.
+                            "haproxy.router.openshift.io/timeout": `${edgeTimeoutSeconds}s`,
+                            // The router appends by default; Mattermost and Keycloak must see one value.
+                            "haproxy.router.openshift.io/set-forwarded-headers": "replace",
+                        },
+                    },
+                    spec: {
+                        host: args.hostname,
+                        to: { kind: "Service", name: this.service.metadata.name, weight: 100 },
+                        port: { targetPort: "http" },
+                        tls: { termination: "edge", insecureEdgeTerminationPolicy: "Redirect" },
+                        wildcardPolicy: "None",
+                    },
+                },
+                { parent: this },
+            );
+        } else {
+            new k8s.networking.v1.Ingress(
+                `${name}-ingress`,
+                {
+                    metadata: {
+                        name: "mattermost",
+                        namespace: args.namespace,
+                        labels: podLabels,
+                        // Read by ingress-nginx, ignored by other controllers, whose own settings must allow
+                        // the same: idle timeouts above the websocket ping and bodies up to MaxFileSize.
+                        annotations: {
+                            "nginx.ingress.kubernetes.io/proxy-read-timeout": String(edgeTimeoutSeconds),
+                            "nginx.ingress.kubernetes.io/proxy-send-timeout": String(edgeTimeoutSeconds),
+                            "nginx.ingress.kubernetes.io/proxy-body-size": "0",
+                            "nginx.ingress.kubernetes.io/ssl-redirect": "true",
+                        },
+                    },
+                    spec: {
+                        ingressClassName: args.ingressClassName,
+                        tls: [{ hosts: [args.hostname], secretName: args.ingressTlsSecretName }],
+                        rules: [
+                            {
+                                host: args.hostname,
+                                http: {
+                                    paths: [
+                                        {
+                                            path: "/",
+                                            pathType: "Prefix",
+                                            backend: {
+                                                service: { name: this.service.metadata.name, port: { name: "http" } },
+                                            },
+                                        },
+                                    ],
+                                },
+                            },
+                        ],
+                    },
+                },
+                { parent: this },
+            );
+        }
+
+        this.registerOutputs({ serviceName: this.service.metadata.name, nginxConf: this.nginxConf });
+    }
+}

@@ -1,0 +1,132 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import {
+    containerResources,
+    labels,
+    restrictedContainerSecurity,
+    restrictedPodSecurity,
+    scratchVolumes,
+    selectorLabels,
+} from "./meta";
+
+export const postgresType = "mattermost:k8s:Postgres";
+
+export interface PostgresArgs {
+    readonly namespace: pulumi.Input<string>;
+    /** Pinned PostgreSQL image (14 or newer). */
+    readonly image: string;
+    readonly database: string;
+    readonly user: string;
+}
+
+/** The official image runs as the postgres user, uid and gid 999. */
+const postgresUid = 999;
+const port = 5432;
+
+/**
+ * An in-cluster PostgreSQL for test stacks: one pod, data on an emptyDir (lost on restart; the
+ * configuration refuses this in production), a generated password, and a Service of fixed name.
+ */
+export class Postgres extends pulumi.ComponentResource {
+    /** In-cluster DNS name of the Service. */
+    public readonly host: pulumi.Output<string>;
+    public readonly port: number = port;
+    public readonly password: pulumi.Output<string>;
+
+    constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(postgresType, name, {}, opts);
+
+        const password = new random.RandomPassword(
+            `${name}-password`,
+            { length: 32, special: false },
+            { parent: this },
+        );
+        const credentials = new k8s.core.v1.Secret(
+            `${name}-credentials`,
+            {
+                metadata: { namespace: args.namespace, labels: labels(name, "database") },
+                stringData: {
+                    POSTGRES_DB: args.database,
+                    POSTGRES_USER: args.user,
+                    POSTGRES_PASSWORD: password.result,
+                },
+            },
+            { parent: this },
+        );
+
+        const scratch = scratchVolumes({ data: "/var/lib/postgresql/data", run: "/var/run/postgresql", tmp: "/tmp" });
+        const deployment = new k8s.apps.v1.Deployment(
+            name,
+            {
+                metadata: { name, namespace: args.namespace, labels: labels(name, "database") },
+                spec: {
+                    replicas: 1,
+                    // Two servers on one data directory would corrupt it.
+                    strategy: { type: "Recreate" },
+                    selector: { matchLabels: selectorLabels(name) },
+                    template: {
+                        metadata: { labels: labels(name, "database") },
+                        spec: {
+                            automountServiceAccountToken: false,
+                            securityContext: restrictedPodSecurity({
+                                runAsUser: postgresUid,
+                                runAsGroup: postgresUid,
+                                fsGroup: postgresUid,
+                            }),
+                            containers: [
+                                {
+                                    name: "postgres",
+                                    image: args.image,
+                                    envFrom: [{ secretRef: { name: credentials.metadata.name } }],
+                                    env: [{ name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" }],
+                                    ports: [{ name: "postgres", containerPort: port }],
+                                    readinessProbe: {
+                                        exec: {
+                                            command: [
+                                                "pg_isready",
+                                                "-h",
+                                                "127.0.0.1",
+                                                "-U",
+                                                args.user,
+                                                "-d",
+                                                args.database,
+                                            ],
+                                        },
+                                        periodSeconds: 5,
+                                    },
+                                    livenessProbe: {
+                                        tcpSocket: { port: "postgres" },
+                                        periodSeconds: 10,
+                                        failureThreshold: 6,
+                                    },
+                                    resources: containerResources({
+                                        requests: { cpu: "100m", memory: "256Mi" },
+                                        limits: { cpu: "1", memory: "1Gi" },
+                                    }),
+                                    securityContext: restrictedContainerSecurity({ readOnlyRootFilesystem: true }),
+                                    volumeMounts: scratch.mounts,
+                                },
+                            ],
+                            volumes: scratch.volumes,
+                        },
+                    },
+                },
+            },
+            { parent: this },
+        );
+
+        const service = new k8s.core.v1.Service(
+            `${name}-service`,
+            {
+                metadata: { name, namespace: args.namespace, labels: labels(name, "database") },
+                spec: { selector: selectorLabels(name), ports: [{ name: "postgres", port, targetPort: "postgres" }] },
+            },
+            { parent: this, dependsOn: [deployment] },
+        );
+
+        this.host = pulumi.interpolate`${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`;
+        this.password = password.result;
+        this.registerOutputs({ host: this.host, port: this.port, password: this.password });
+    }
+}

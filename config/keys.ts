@@ -1,0 +1,174 @@
+/**
+ * Every stack configuration key of the project, declared once. `Pulumi.yaml`'s typed `config:` block
+ * and the README's configuration reference are generated from this list (`npm run docs`), and a test
+ * fails when either drifts from it.
+ */
+
+export type ConfigKeyType = "string" | "integer" | "boolean" | "array";
+
+export interface ConfigKey {
+    readonly type: ConfigKeyType;
+    readonly description: string;
+    /** Absent means the key is required in every stack. */
+    readonly default?: string | number | boolean | readonly string[];
+    readonly secret?: boolean;
+}
+
+export const projectName = "mattermost";
+
+export const configKeys = {
+    production: {
+        type: "boolean",
+        default: true,
+        description:
+            "Marks a production stack. Refuses test-only shortcuts (EnableInsecureOutgoingConnections, in-cluster databases without persistent storage) and makes pod anti-affinity required.",
+    },
+    platform: {
+        type: "string",
+        default: "kubernetes",
+        description:
+            "`kubernetes` (exposed through an Ingress) or `openshift` (exposed through a Route, uid 2000 granted through the nonroot-v2 SCC).",
+    },
+    namespace: {
+        type: "string",
+        default: "mattermost",
+        description: "Namespace (OpenShift project) every object is created in.",
+    },
+    createNamespace: {
+        type: "boolean",
+        default: true,
+        description:
+            "Create the namespace. Set false where it exists already (OpenShift projects are usually requested from the cluster team).",
+    },
+    kubeContext: {
+        type: "string",
+        default: "",
+        description: "kubeconfig context to deploy to; empty uses the current context.",
+    },
+    hostname: {
+        type: "string",
+        description:
+            "Public host name of the chat, e.g. `chat.example.com`. SiteURL is `https://<hostname>`; Keycloak is served at `https://<hostname>/auth/`.",
+    },
+    mattermostImage: {
+        type: "string",
+        default: "mattermost/mattermost-enterprise-edition:11.6.1",
+        description:
+            "Mattermost image, pinned by a version tag or a digest (never `latest`). Team Edition: `mattermost/mattermost-team-edition`; Enterprise (free Entry or licensed): `mattermost/mattermost-enterprise-edition`.",
+    },
+    mattermostEdition: {
+        type: "string",
+        default: "enterprise",
+        description: "`team` or `enterprise`: which edition `mattermostImage` is. Decides which login modes are valid.",
+    },
+    mattermostVersion: {
+        type: "string",
+        default: "",
+        description:
+            "Mattermost version (e.g. `10.11.10`). Empty: read from the image tag; required when the image is pinned by digest only.",
+    },
+    mattermostLicensed: {
+        type: "boolean",
+        default: false,
+        description:
+            "An Enterprise/Professional license is installed. Needed for GitLab SSO on v11+ and for `PushNotificationContents: id_loaded`.",
+    },
+    ssoMode: {
+        type: "string",
+        default: "openid",
+        description:
+            "`gitlab` (Keycloak emulates GitLab: Team Edition 10.x or a licensed Enterprise image) or `openid` (Enterprise image, native OpenID Connect).",
+    },
+    mattermostSettings: {
+        type: "array",
+        default: [],
+        description:
+            'Overrides of `config/mattermost/config.json`, one `Section.Key=value` each (value as JSON when it parses, else a string), e.g. `TeamSettings.SiteName="Chat"`. Secret settings are refused here.',
+    },
+    mattermostCpuRequest: { type: "string", default: "500m", description: "CPU request of each Mattermost pod." },
+    mattermostMemoryRequest: { type: "string", default: "1Gi", description: "Memory request of each Mattermost pod." },
+    mattermostCpuLimit: { type: "string", default: "2", description: "CPU limit of each Mattermost pod." },
+    mattermostMemoryLimit: {
+        type: "string",
+        default: "4Gi",
+        description: "Memory limit of each Mattermost pod (plugins run as child processes inside it).",
+    },
+    nginxImage: {
+        type: "string",
+        default: "nginxinc/nginx-unprivileged:1.28.0",
+        description: "Unprivileged nginx image, pinned by a version tag or a digest.",
+    },
+    nginxReplicas: { type: "integer", default: 2, description: "Number of nginx pods in front of the pair." },
+    nginxCpuRequest: { type: "string", default: "100m", description: "CPU request of each nginx pod." },
+    nginxMemoryRequest: { type: "string", default: "64Mi", description: "Memory request of each nginx pod." },
+    nginxCpuLimit: { type: "string", default: "1", description: "CPU limit of each nginx pod." },
+    nginxMemoryLimit: { type: "string", default: "256Mi", description: "Memory limit of each nginx pod." },
+    dnsResolver: {
+        type: "string",
+        default: "",
+        description:
+            "DNS server nginx uses to find Keycloak at request time. Empty: `kube-dns.kube-system.svc.cluster.local` on Kubernetes, `dns-default.openshift-dns.svc.cluster.local` on OpenShift.",
+    },
+    ingressClassName: {
+        type: "string",
+        default: "",
+        description: "IngressClass of the Ingress (platform `kubernetes`); empty uses the cluster default.",
+    },
+    ingressTlsSecretName: {
+        type: "string",
+        default: "",
+        description:
+            "Secret holding the TLS certificate for `hostname` (platform `kubernetes`); empty leaves TLS to the ingress controller's default certificate.",
+    },
+    keycloakServiceName: {
+        type: "string",
+        default: "keycloak",
+        description: "Name of the Keycloak Service in the namespace; nginx proxies `/auth/` to it.",
+    },
+    keycloakServicePort: { type: "integer", default: 8080, description: "HTTP port of the Keycloak Service." },
+    databaseMode: {
+        type: "string",
+        default: "external",
+        description:
+            "`external` (the company PostgreSQL service) or `inCluster` (a PostgreSQL pod on an emptyDir: test stacks only, all data is lost when it restarts).",
+    },
+    databaseHost: {
+        type: "string",
+        default: "",
+        description: "Host name of the external PostgreSQL (required with `databaseMode: external`).",
+    },
+    databasePort: { type: "integer", default: 5432, description: "Port of the external PostgreSQL." },
+    databaseName: { type: "string", default: "mattermost", description: "Database name." },
+    databaseUser: { type: "string", default: "mattermost", description: "Database user." },
+    databaseSslMode: {
+        type: "string",
+        default: "verify-full",
+        description:
+            "libpq `sslmode` for the external database: `disable`, `require`, `verify-ca` or `verify-full`. In-cluster databases always use `disable` (traffic stays in the namespace).",
+    },
+    databaseConnectTimeout: {
+        type: "integer",
+        default: 10,
+        description: "Seconds to wait for a database connection (`connect_timeout`).",
+    },
+    databasePassword: {
+        type: "string",
+        secret: true,
+        default: "",
+        description:
+            "Password of the external database user. Set with `pulumi config set --secret databasePassword`; required with `databaseMode: external`.",
+    },
+    postgresImage: {
+        type: "string",
+        default: "postgres:16.9",
+        description: "PostgreSQL image for `databaseMode: inCluster`, pinned (PostgreSQL 14 or newer).",
+    },
+} as const satisfies Record<string, ConfigKey>;
+
+export type ConfigKeyName = keyof typeof configKeys;
+
+export const configKeyNames = Object.keys(configKeys).sort() as ConfigKeyName[];
+
+export function fullKey(key: string): string {
+    return `${projectName}:${key}`;
+}

@@ -1,0 +1,160 @@
+/**
+ * Renders nginx.conf for the failover front of the Mattermost pair (DESIGN decision 4). Pure: plain
+ * typed input, text out. Every number here has its reason next to it, because each one was chosen
+ * against a failure mode of the original design.
+ */
+
+export interface NginxConfInput {
+    /** Port the Service sends traffic to; unprivileged, since the image runs as non-root. */
+    readonly listenPort: number;
+    /** Port of the nginx liveness/readiness endpoint, kept off the public port. */
+    readonly healthPort: number;
+    /** host:port of the primary Mattermost Service. */
+    readonly primary: string;
+    /** host:port of the backup Mattermost Service. */
+    readonly backup: string;
+    /** Base URL of the in-cluster Keycloak Service, e.g. http://keycloak.chat.svc.cluster.local:8080. */
+    readonly keycloakUrl: string;
+    /** DNS server nginx asks for Keycloak's address at request time. */
+    readonly dnsResolver: string;
+    /** Largest request body in bytes: Mattermost's FileSettings.MaxFileSize. */
+    readonly maxBodyBytes: number;
+    /** Writable directory for the pid file and temporary bodies (an emptyDir in the pod). */
+    readonly runtimeDir: string;
+}
+
+/** Room for multipart framing, so a file of exactly MaxFileSize still uploads. */
+export const multipartOverheadBytes = 1024 * 1024;
+
+export function renderNginxConf(input: NginxConfInput): string {
+    const run = input.runtimeDir.replace(/\/+$/, "");
+    const bodyLimit = input.maxBodyBytes + multipartOverheadBytes;
+    return `# Rendered by the mattermost Pulumi program (config/nginx.ts). Change the renderer, not this file.
+worker_processes auto;
+pid ${run}/nginx.pid;
+error_log /dev/stderr warn;
+daemon off;
+
+events {
+    worker_connections 4096;
+}
+
+http {
+    default_type application/octet-stream;
+    server_tokens off;
+    client_body_temp_path ${run}/client_body;
+    proxy_temp_path ${run}/proxy;
+    fastcgi_temp_path ${run}/fastcgi;
+    uwsgi_temp_path ${run}/uwsgi;
+    scgi_temp_path ${run}/scgi;
+
+    log_format upstreamlog '$remote_addr [$time_local] "$request" $status $body_bytes_sent '
+                           'upstream=$upstream_addr upstream_status=$upstream_status '
+                           'request_time=$request_time upstream_time=$upstream_response_time';
+    access_log /dev/stdout upstreamlog;
+
+    # The edge (Route or Ingress) terminates TLS and sets X-Forwarded-Proto; keep it, or fall back to ours.
+    map $http_x_forwarded_proto $forwarded_proto {
+        default $http_x_forwarded_proto;
+        "" $scheme;
+    }
+    map $forwarded_proto $forwarded_port {
+        https 443;
+        default 80;
+    }
+
+    # Keycloak is looked up per request, so nginx starts (and keeps serving chat) while Keycloak is absent.
+    resolver ${input.dnsResolver} valid=30s ipv6=off;
+    resolver_timeout 5s;
+
+    upstream mattermost {
+        # One failure marks the primary down for 10 s; a request that fails to connect goes to the backup.
+        server ${input.primary} max_fails=1 fail_timeout=10s;
+        # Team Edition has no clustering: the backup only serves while the primary is down.
+        server ${input.backup} backup;
+        keepalive 32;
+    }
+
+    server {
+        listen ${input.listenPort};
+        server_name _;
+
+        # One limit with Mattermost's FileSettings.MaxFileSize (${input.maxBodyBytes} bytes) plus multipart framing.
+        client_max_body_size ${bodyLimit};
+
+        proxy_http_version 1.1;
+        proxy_set_header Host $host;
+        proxy_set_header X-Real-IP $remote_addr;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto $forwarded_proto;
+        proxy_set_header X-Forwarded-Host $host;
+        proxy_set_header X-Forwarded-Port $forwarded_port;
+        proxy_buffers 256 16k;
+        proxy_buffer_size 16k;
+
+        # Inside the cluster a healthy pod accepts within milliseconds; waiting longer only delays failover.
+        proxy_connect_timeout 2s;
+        # Retry on the backup only where it is safe: nginx never passes a request that already reached an
+        # upstream to the next one unless it is idempotent (no non_idempotent here), so a POST is never replayed.
+        proxy_next_upstream error timeout http_502 http_503 http_504;
+        proxy_next_upstream_tries 2;
+
+        add_header X-Content-Type-Options nosniff always;
+        add_header Referrer-Policy strict-origin-when-cross-origin always;
+        add_header Strict-Transport-Security "max-age=63072000" always;
+
+        location ~ /api/v[0-9]+/(users/)?websocket$ {
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection "upgrade";
+            # Mattermost pings every 60 s; a shorter idle timeout would cut healthy sockets.
+            proxy_read_timeout 90s;
+            proxy_send_timeout 300s;
+            proxy_pass http://mattermost;
+        }
+
+        # Keycloak, as in the original system, on the chat host under /auth/. Only what browsers and
+        # Mattermost need is public: realms (login, tokens, userinfo) and static resources. The admin
+        # console and the master realm are reached by port-forward, never from outside.
+        location ^~ /auth/realms/master/ {
+            return 404;
+        }
+        location ^~ /auth/realms/ {
+            set $keycloak ${input.keycloakUrl};
+            proxy_set_header Connection "";
+            # Keycloak's login responses carry large cookies.
+            proxy_buffer_size 128k;
+            proxy_buffers 8 128k;
+            proxy_read_timeout 60s;
+            proxy_pass $keycloak;
+        }
+        location ^~ /auth/resources/ {
+            set $keycloak ${input.keycloakUrl};
+            proxy_set_header Connection "";
+            proxy_pass $keycloak;
+        }
+        location ^~ /auth/ {
+            return 404;
+        }
+
+        location / {
+            proxy_set_header Connection "";
+            # Mattermost's own ReadTimeout/WriteTimeout are 300 s; nginx waits no longer than the server would.
+            proxy_read_timeout 300s;
+            proxy_send_timeout 300s;
+            proxy_pass http://mattermost;
+        }
+    }
+
+    server {
+        listen ${input.healthPort};
+        access_log off;
+        location = /healthz {
+            return 200 "ok\\n";
+        }
+        location / {
+            return 404;
+        }
+    }
+}
+`;
+}

@@ -1,0 +1,58 @@
+/**
+ * The only reader of `pulumi.Config`. Reads every declared key, validates them all at once before any
+ * resource exists, and returns one frozen, typed object. Secret values stay Pulumi secrets.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { configKeyNames, projectName } from "./keys";
+import { validateStackConfig, type StackSettings } from "./validate";
+
+export interface StackConfig extends StackSettings {
+    readonly secrets: {
+        /** Set only with databaseMode external. */
+        readonly databasePassword?: pulumi.Output<string>;
+    };
+}
+
+export class ConfigError extends Error {
+    constructor(problems: readonly string[]) {
+        super(
+            `The stack configuration has ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+        );
+        this.name = "ConfigError";
+    }
+}
+
+function deepFreeze<T>(value: T): T {
+    if (value !== null && typeof value === "object" && !pulumi.Output.isInstance(value)) {
+        for (const inner of Object.values(value)) {
+            deepFreeze(inner);
+        }
+        Object.freeze(value);
+    }
+    return value;
+}
+
+export function loadStackConfig(): StackConfig {
+    const config = new pulumi.Config(projectName);
+    const raw: Record<string, string | undefined> = {};
+    for (const key of configKeyNames) {
+        // Read as text for validation only; the value leaves this function as a secret Output.
+        raw[key] = config.get(key);
+    }
+    const result = validateStackConfig(raw);
+    const problems = [...result.errors, ...result.missingSecrets.map((missing) => missing.message)];
+    if (problems.length > 0 || !result.settings) {
+        throw new ConfigError(problems);
+    }
+    for (const warning of result.warnings) {
+        void pulumi.log.warn(warning);
+    }
+    const settings = result.settings;
+    return deepFreeze({
+        ...settings,
+        secrets: {
+            databasePassword:
+                settings.database.mode === "external" ? config.requireSecret("databasePassword") : undefined,
+        },
+    });
+}

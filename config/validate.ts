@@ -1,0 +1,465 @@
+/**
+ * Validation of a stack's raw configuration (the strings Pulumi hands the program) into one typed
+ * object. Pure: no Pulumi imports, so the offline renderer and the tests call it directly. Every
+ * problem is collected, not only the first, and each message names the key, what is wrong and how
+ * to fix it.
+ */
+import { z } from "zod";
+import { configKeys, fullKey, type ConfigKeyName } from "./keys";
+import { formatVersion, parseImage, parseVersion, unpinnedReason, type Version } from "./images";
+import {
+    applyOverrides,
+    baseSettings,
+    derivedSettings,
+    isSecretSetting,
+    parseOverride,
+    removedSettings,
+    settingValue,
+    unflattenableReason,
+    type MattermostSettings,
+    type SettingOverride,
+} from "./mattermostSettings";
+
+export type RawConfig = Readonly<Partial<Record<string, string>>>;
+
+export interface Resources {
+    readonly requests: { readonly cpu: string; readonly memory: string };
+    readonly limits: { readonly cpu: string; readonly memory: string };
+}
+
+export type DatabaseSettings =
+    | {
+          readonly mode: "inCluster";
+          readonly image: string;
+          readonly name: string;
+          readonly user: string;
+      }
+    | {
+          readonly mode: "external";
+          readonly host: string;
+          readonly port: number;
+          readonly name: string;
+          readonly user: string;
+          readonly sslMode: "disable" | "require" | "verify-ca" | "verify-full";
+          readonly connectTimeout: number;
+      };
+
+export interface StackSettings {
+    readonly production: boolean;
+    readonly platform: "kubernetes" | "openshift";
+    readonly namespace: string;
+    readonly createNamespace: boolean;
+    readonly kubeContext?: string;
+    readonly hostname: string;
+    readonly siteUrl: string;
+    readonly mattermost: {
+        readonly image: string;
+        readonly edition: "team" | "enterprise";
+        readonly version: string;
+        readonly licensed: boolean;
+        readonly ssoMode: "gitlab" | "openid";
+        readonly settings: MattermostSettings;
+        readonly resources: Resources;
+    };
+    readonly nginx: {
+        readonly image: string;
+        readonly replicas: number;
+        readonly resources: Resources;
+        readonly dnsResolver: string;
+        /** Largest request body, in bytes: Mattermost's FileSettings.MaxFileSize, so the two never disagree. */
+        readonly maxBodyBytes: number;
+    };
+    readonly ingress: { readonly className?: string; readonly tlsSecretName?: string };
+    readonly keycloak: { readonly serviceName: string; readonly servicePort: number };
+    readonly database: DatabaseSettings;
+}
+
+export interface ValidationResult {
+    readonly settings?: StackSettings;
+    readonly errors: readonly string[];
+    /** Secrets the stack needs but does not set; fatal in `pulumi up`, placeholders in the offline render. */
+    readonly missingSecrets: readonly { readonly key: ConfigKeyName; readonly message: string }[];
+    readonly warnings: readonly string[];
+}
+
+/** End of support of Mattermost 10.11 ESR, the last Team Edition release with GitLab SSO. */
+export const esr1011EndOfSupport = "2026-08-15";
+
+const dnsLabel = "[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?";
+const hostnamePattern = new RegExp(`^${dnsLabel}(\\.${dnsLabel})+$`);
+const namespacePattern = new RegExp(`^${dnsLabel}$`);
+const quantityPattern = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
+
+const bool = (key: string) =>
+    z
+        .enum(["true", "false"], { error: `must be true or false. Set it with: pulumi config set ${key} true` })
+        .transform((value) => value === "true");
+const integer = (min: number, max: number) =>
+    z
+        .string()
+        .regex(/^-?\d+$/, { error: `must be a whole number from ${min} to ${max}` })
+        .transform(Number)
+        .pipe(
+            z
+                .number()
+                .min(min, { error: `must be at least ${min}` })
+                .max(max, { error: `must be at most ${max}` }),
+        );
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+    z.enum(values, {
+        error: (issue) =>
+            `${JSON.stringify(issue.input)} is not allowed. Use ${values.map((v) => `"${v}"`).join(" or ")}`,
+    });
+const pinnedImage = z.string().superRefine((value, context) => {
+    const reason = unpinnedReason(value);
+    if (reason) {
+        context.addIssue({
+            code: "custom",
+            message: `"${value}" ${reason}. Pin a release tag or a digest, e.g. "repository:1.2.3" or "repository@sha256:<digest>"`,
+        });
+    }
+});
+const quantity = z.string().regex(quantityPattern, {
+    error: "is not a Kubernetes quantity. Use e.g. 500m or 2 for CPU, 512Mi or 4Gi for memory",
+});
+const stringList = z
+    .string()
+    .transform((text, context) => {
+        try {
+            return JSON.parse(text) as unknown;
+        } catch {
+            context.addIssue({ code: "custom", message: "is not a list" });
+            return z.NEVER;
+        }
+    })
+    .pipe(z.array(z.string(), { error: "must be a list of strings, one `Section.Key=value` each" }));
+
+const fieldSchemas = {
+    production: bool("production"),
+    platform: oneOf(["kubernetes", "openshift"]),
+    namespace: z.string().regex(namespacePattern, {
+        error: "is not a valid namespace name. Use lower-case letters, digits and '-', at most 63 characters",
+    }),
+    createNamespace: bool("createNamespace"),
+    kubeContext: z.string(),
+    hostname: z.string().regex(hostnamePattern, {
+        error: "is not a fully qualified host name. Use the public DNS name users type, lower-case, without scheme or path, e.g. chat.example.com",
+    }),
+    mattermostImage: pinnedImage,
+    mattermostEdition: oneOf(["team", "enterprise"]),
+    mattermostVersion: z.string().refine((value) => value === "" || parseVersion(value) !== undefined, {
+        error: "is not a version. Use the Mattermost release, e.g. 10.11.10",
+    }),
+    mattermostLicensed: bool("mattermostLicensed"),
+    ssoMode: oneOf(["gitlab", "openid"]),
+    mattermostSettings: stringList,
+    mattermostCpuRequest: quantity,
+    mattermostMemoryRequest: quantity,
+    mattermostCpuLimit: quantity,
+    mattermostMemoryLimit: quantity,
+    nginxImage: pinnedImage,
+    nginxReplicas: integer(1, 10),
+    nginxCpuRequest: quantity,
+    nginxMemoryRequest: quantity,
+    nginxCpuLimit: quantity,
+    nginxMemoryLimit: quantity,
+    dnsResolver: z
+        .string()
+        .refine((value) => value === "" || hostnamePattern.test(value) || /^[0-9.:a-f]+$/.test(value), {
+            error: "is neither a host name nor an IP address",
+        }),
+    ingressClassName: z.string(),
+    ingressTlsSecretName: z.string(),
+    keycloakServiceName: z.string().regex(namespacePattern, { error: "is not a valid Service name" }),
+    keycloakServicePort: integer(1, 65535),
+    databaseMode: oneOf(["external", "inCluster"]),
+    databaseHost: z
+        .string()
+        .refine(
+            (value) =>
+                value === "" || hostnamePattern.test(value) || /^[0-9.]+$/.test(value) || namespacePattern.test(value),
+            {
+                error: "is not a host name or an IP address",
+            },
+        ),
+    databasePort: integer(1, 65535),
+    databaseName: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { error: "is not a plain PostgreSQL identifier (letters, digits, _)" }),
+    databaseUser: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { error: "is not a plain PostgreSQL identifier (letters, digits, _)" }),
+    databaseSslMode: oneOf(["disable", "require", "verify-ca", "verify-full"]),
+    databaseConnectTimeout: integer(1, 300),
+    databasePassword: z.string(),
+    postgresImage: pinnedImage,
+} satisfies Record<ConfigKeyName, z.ZodType>;
+
+type Fields = { [K in ConfigKeyName]: z.output<(typeof fieldSchemas)[K]> };
+
+function withDefaults(raw: RawConfig): Record<ConfigKeyName, string | undefined> {
+    const values = {} as Record<ConfigKeyName, string | undefined>;
+    for (const [key, declaration] of Object.entries(configKeys) as [
+        ConfigKeyName,
+        (typeof configKeys)[ConfigKeyName],
+    ][]) {
+        const given = raw[key];
+        const fallback = "default" in declaration ? declaration.default : undefined;
+        values[key] =
+            given ??
+            (fallback === undefined
+                ? undefined
+                : typeof fallback === "object"
+                  ? JSON.stringify(fallback)
+                  : String(fallback));
+    }
+    return values;
+}
+
+export function validateStackConfig(raw: RawConfig): ValidationResult {
+    const errors: string[] = [];
+    const warnings: string[] = [];
+    const missingSecrets: { key: ConfigKeyName; message: string }[] = [];
+    const problem = (key: ConfigKeyName, message: string) => errors.push(`${fullKey(key)}: ${message}.`);
+
+    for (const key of Object.keys(raw)) {
+        if (!(key in configKeys)) {
+            errors.push(
+                `${fullKey(key)}: is not a setting of this program. Remove it, or see the configuration reference in the README for the keys there are.`,
+            );
+        }
+    }
+
+    const values = withDefaults(raw);
+    const fields: Partial<Fields> = {};
+    for (const key of Object.keys(fieldSchemas) as ConfigKeyName[]) {
+        const value = values[key];
+        if (value === undefined) {
+            problem(key, `is required. ${configKeys[key].description} Set it with: pulumi config set ${key} <value>`);
+            continue;
+        }
+        const parsed = fieldSchemas[key].safeParse(value);
+        if (parsed.success) {
+            (fields as Record<string, unknown>)[key] = parsed.data;
+        } else {
+            // Messages that do not quote the value get it in front; a secret value is never shown.
+            const shown = "secret" in configKeys[key] || value === "" ? "" : `${JSON.stringify(value)} `;
+            for (const issue of parsed.error.issues) {
+                problem(key, issue.message.startsWith('"') ? issue.message : `${shown}${issue.message}`);
+            }
+        }
+    }
+
+    const f = fields as Fields;
+    const has = (...keys: ConfigKeyName[]) => keys.every((key) => key in fields);
+
+    // The edition rule (DESIGN decision 1).
+    let version: Version | undefined;
+    if (has("mattermostImage", "mattermostVersion")) {
+        version = parseVersion(f.mattermostVersion || (parseImage(f.mattermostImage).tag ?? ""));
+        if (!version) {
+            problem(
+                "mattermostVersion",
+                "is empty and the image tag is not a version, so the edition rules cannot be checked. Set it to the release the image contains, e.g. pulumi config set mattermostVersion 11.6.1",
+            );
+        }
+    }
+    if (has("mattermostImage", "mattermostEdition")) {
+        const repository = parseImage(f.mattermostImage).repository;
+        const named = repository.endsWith("mattermost-team-edition")
+            ? "team"
+            : repository.endsWith("mattermost-enterprise-edition")
+              ? "enterprise"
+              : undefined;
+        if (named && named !== f.mattermostEdition) {
+            problem(
+                "mattermostEdition",
+                `is "${f.mattermostEdition}" but mattermostImage is the ${named} edition image (${repository}). Set mattermostEdition to "${named}", or use the matching image`,
+            );
+        }
+    }
+    if (version && has("mattermostEdition", "ssoMode", "mattermostLicensed")) {
+        const shown = formatVersion(version);
+        if (f.ssoMode === "gitlab") {
+            const gitlabFree = version.major < 11;
+            if (f.mattermostEdition === "team" && !gitlabFree) {
+                problem(
+                    "ssoMode",
+                    `is "gitlab", but Team Edition ${shown} has no GitLab SSO (it left Team Edition in v11.0). Either pin Team Edition 10.11 ESR (mattermostImage mattermost/mattermost-team-edition:10.11.x, past end of support since ${esr1011EndOfSupport}), or move to the Enterprise image (mattermostEdition enterprise) with ssoMode "openid" (free Entry) or with a license (mattermostLicensed true) to keep "gitlab"`,
+                );
+            } else if (f.mattermostEdition === "enterprise" && !gitlabFree && !f.mattermostLicensed) {
+                problem(
+                    "ssoMode",
+                    `is "gitlab", but GitLab SSO needs a Professional or Enterprise license from v11 (${shown} unlicensed runs as Entry). Set ssoMode to "openid", or install a license and set mattermostLicensed true`,
+                );
+            } else if (gitlabFree && !f.mattermostLicensed) {
+                warnings.push(
+                    `${fullKey("mattermostImage")}: Mattermost ${shown} with GitLab SSO is the 10.11 ESR line, past end of support since ${esr1011EndOfSupport}: no more security fixes. Plan the move to the Enterprise image with ssoMode "openid" (see DESIGN decision 1).`,
+                );
+            }
+        } else if (f.mattermostEdition === "team") {
+            problem(
+                "ssoMode",
+                `is "openid", but Team Edition has no OpenID Connect login. Use the Enterprise image (mattermostImage mattermost/mattermost-enterprise-edition:<version>, mattermostEdition enterprise), or ssoMode "gitlab" with Team Edition 10.11`,
+            );
+        }
+        if (f.mattermostEdition === "enterprise" && !f.mattermostLicensed) {
+            warnings.push(
+                `${fullKey("mattermostEdition")}: the Enterprise image without a license runs as Mattermost Entry: message history visible up to the last 10,000 messages, no high availability, no compliance features; Mattermost describes it for teams under 50 users. Buy a license (mattermostLicensed true) before relying on it company-wide.`,
+            );
+        }
+    }
+
+    // Mattermost settings: base config.json plus the stack's overrides.
+    let settings: MattermostSettings | undefined;
+    if (has("mattermostSettings")) {
+        const overrides: SettingOverride[] = [];
+        for (const entry of f.mattermostSettings) {
+            const override = parseOverride(entry);
+            if (!override) {
+                problem(
+                    "mattermostSettings",
+                    `entry ${JSON.stringify(entry)} is not of the form Section.Key=value (e.g. TeamSettings.SiteName="Chat")`,
+                );
+                continue;
+            }
+            const path = `${override.section}.${override.key}`;
+            if (path in removedSettings) {
+                problem("mattermostSettings", `${path} is no longer read by Mattermost: ${removedSettings[path]}`);
+            } else if (path in derivedSettings) {
+                problem("mattermostSettings", `${path} cannot be overridden: ${derivedSettings[path]}`);
+            } else if (isSecretSetting(path)) {
+                problem(
+                    "mattermostSettings",
+                    `${path} is a secret and would land in a ConfigMap in plain text. Remove it from mattermostSettings; secret settings are generated or built by the program and kept in a Secret`,
+                );
+            } else {
+                const reason = unflattenableReason(override.value);
+                if (reason) {
+                    problem("mattermostSettings", `${path} ${reason}`);
+                } else {
+                    overrides.push(override);
+                }
+            }
+        }
+        settings = applyOverrides(baseSettings, overrides);
+        for (const path of Object.keys(removedSettings)) {
+            if (settingValue(baseSettings, path) !== undefined) {
+                errors.push(
+                    `config/mattermost/config.json: ${path} is no longer read by Mattermost: ${removedSettings[path]}.`,
+                );
+            }
+        }
+    }
+
+    if (
+        settings &&
+        has("production") &&
+        f.production &&
+        settingValue(settings, "ServiceSettings.EnableInsecureOutgoingConnections") === true
+    ) {
+        problem(
+            "mattermostSettings",
+            "ServiceSettings.EnableInsecureOutgoingConnections=true turns off TLS verification for every outgoing call (S3, push proxy, Keycloak, webhooks) and is refused in a production stack. Trust the private CA instead, or mark the stack production false if it really is a test stack",
+        );
+    }
+    if (
+        settings &&
+        has("mattermostLicensed") &&
+        !f.mattermostLicensed &&
+        settingValue(settings, "EmailSettings.PushNotificationContents") === "id_loaded"
+    ) {
+        problem(
+            "mattermostSettings",
+            'EmailSettings.PushNotificationContents "id_loaded" needs a licensed Enterprise edition. Use "full", "generic" or "generic_no_channel", or install a license and set mattermostLicensed true',
+        );
+    }
+    const maxFileSize = settings ? settingValue(settings, "FileSettings.MaxFileSize") : undefined;
+    if (settings && (typeof maxFileSize !== "number" || !Number.isInteger(maxFileSize) || maxFileSize <= 0)) {
+        problem(
+            "mattermostSettings",
+            `FileSettings.MaxFileSize must be a positive whole number of bytes, not ${JSON.stringify(maxFileSize)}`,
+        );
+    }
+
+    // Database.
+    if (has("databaseMode", "production") && f.databaseMode === "inCluster" && f.production) {
+        problem(
+            "databaseMode",
+            "is inCluster in a production stack: its data lives on an emptyDir and is lost whenever the pod restarts. Use the company PostgreSQL (databaseMode external with databaseHost and databasePassword)",
+        );
+    }
+    if (has("databaseMode", "databaseHost") && f.databaseMode === "external") {
+        if (f.databaseHost === "") {
+            problem(
+                "databaseHost",
+                "is required with databaseMode external. Set it to the PostgreSQL host name: pulumi config set databaseHost <host>",
+            );
+        }
+        if (!raw.databasePassword) {
+            missingSecrets.push({
+                key: "databasePassword",
+                message: `${fullKey("databasePassword")}: is required with databaseMode external and is not set. Set it with: pulumi config set --secret databasePassword`,
+            });
+        }
+    }
+
+    if (errors.length > 0 || !version || !settings) {
+        return { errors, warnings, missingSecrets };
+    }
+
+    const resources = (prefix: "mattermost" | "nginx"): Resources => ({
+        requests: { cpu: f[`${prefix}CpuRequest`], memory: f[`${prefix}MemoryRequest`] },
+        limits: { cpu: f[`${prefix}CpuLimit`], memory: f[`${prefix}MemoryLimit`] },
+    });
+    const database: DatabaseSettings =
+        f.databaseMode === "inCluster"
+            ? { mode: "inCluster", image: f.postgresImage, name: f.databaseName, user: f.databaseUser }
+            : {
+                  mode: "external",
+                  host: f.databaseHost,
+                  port: f.databasePort,
+                  name: f.databaseName,
+                  user: f.databaseUser,
+                  sslMode: f.databaseSslMode,
+                  connectTimeout: f.databaseConnectTimeout,
+              };
+    const siteUrl = `https://${f.hostname}`;
+    return {
+        errors,
+        warnings,
+        missingSecrets,
+        settings: {
+            production: f.production,
+            platform: f.platform,
+            namespace: f.namespace,
+            createNamespace: f.createNamespace,
+            kubeContext: f.kubeContext || undefined,
+            hostname: f.hostname,
+            siteUrl,
+            mattermost: {
+                image: f.mattermostImage,
+                edition: f.mattermostEdition,
+                version: formatVersion(version),
+                licensed: f.mattermostLicensed,
+                ssoMode: f.ssoMode,
+                settings: applyOverrides(settings, [{ section: "ServiceSettings", key: "SiteURL", value: siteUrl }]),
+                resources: resources("mattermost"),
+            },
+            nginx: {
+                image: f.nginxImage,
+                replicas: f.nginxReplicas,
+                resources: resources("nginx"),
+                dnsResolver:
+                    f.dnsResolver ||
+                    (f.platform === "openshift"
+                        ? "dns-default.openshift-dns.svc.cluster.local"
+                        : "kube-dns.kube-system.svc.cluster.local"),
+                maxBodyBytes: maxFileSize as number,
+            },
+            ingress: { className: f.ingressClassName || undefined, tlsSecretName: f.ingressTlsSecretName || undefined },
+            keycloak: { serviceName: f.keycloakServiceName, servicePort: f.keycloakServicePort },
+            database,
+        },
+    };
+}

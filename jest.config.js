@@ -1,0 +1,7 @@
+/** @type {import('jest').Config} */
+module.exports = {
+    testEnvironment: "node",
+    transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", diagnostics: false }] },
+    testMatch: ["<rootDir>/tests/**/*.test.ts"],
+    testTimeout: 60000,
+};

@@ -1,0 +1,321 @@
+/**
+ * Offline render (DESIGN decision 10): runs index.ts under Pulumi's mock runtime with a stack's config
+ * file and writes every resource deterministically. Secrets, random values and certificates appear only
+ * as `<secret:NAME>` placeholders, where the real value would be.
+ *
+ * Outputs, under `outDir`:
+ *   manifests.yaml   every Kubernetes object, multi-document YAML, sorted by kind, namespace and name
+ *   files/<component>/<file>   every configuration text the program renders
+ *   resources.json   every resource: type, name, parent, dependencies, inputs
+ *   outputs.json     the stack outputs
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as yaml from "yaml";
+import { configKeys, projectName } from "../config/keys";
+import { stableJson } from "../config/mattermostSettings";
+import { validateStackConfig } from "../config/validate";
+
+/** The Pulumi SDK's marker for a secret value inside resource inputs. */
+const secretSignatureKey = "4dabf18193072939515e22adb298388d";
+const secretSignature = "1b47061264138c4ac30d75fd1eb44270";
+
+export interface RenderResult {
+    readonly missingSecrets: readonly string[];
+    readonly warnings: readonly string[];
+    readonly files: readonly string[];
+}
+
+export class RenderConfigError extends Error {}
+
+export function placeholder(name: string): string {
+    return `<secret:${name}>`;
+}
+
+interface StackFile {
+    readonly config?: Record<string, unknown>;
+}
+
+/** Stack config as Pulumi hands it to a program: `project:key` to text; `secure:` values as placeholders. */
+export function readStackConfig(
+    projectDir: string,
+    stack: string,
+): { values: Record<string, string>; secretKeys: string[] } {
+    const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file)) {
+        throw new RenderConfigError(
+            `There is no ${path.basename(file)}: create it, or pick a stack that has one (test, prod).`,
+        );
+    }
+    const parsed = (yaml.parse(fs.readFileSync(file, "utf8")) ?? {}) as StackFile;
+    const values: Record<string, string> = {};
+    const secretKeys: string[] = [];
+    for (const [rawKey, value] of Object.entries(parsed.config ?? {})) {
+        const key = rawKey.includes(":") ? rawKey : `${projectName}:${rawKey}`;
+        if (value !== null && typeof value === "object" && "secure" in value) {
+            values[key] = placeholder(key.split(":")[1] ?? key);
+            secretKeys.push(key);
+        } else {
+            values[key] = typeof value === "string" ? value : JSON.stringify(value);
+        }
+    }
+    return { values, secretKeys };
+}
+
+function hashOf(value: unknown): string {
+    return createHash("sha256").update(stableJson(value)).digest("hex");
+}
+
+/** Replaces the SDK's secret wrappers by their (placeholder) contents. */
+function unwrapSecrets(value: unknown): unknown {
+    if (Array.isArray(value)) {
+        return value.map(unwrapSecrets);
+    }
+    if (value !== null && typeof value === "object") {
+        const record = value as Record<string, unknown>;
+        if (record[secretSignatureKey] === secretSignature) {
+            return unwrapSecrets(record.value);
+        }
+        return Object.fromEntries(Object.entries(record).map(([key, inner]) => [key, unwrapSecrets(inner)]));
+    }
+    return value;
+}
+
+/** Placeholders percent-encoded inside URLs are shown readable again. */
+function readablePlaceholders(text: string): string {
+    return text.replace(/%3Csecret%3A((?:[A-Za-z0-9._-]|%3A)+)%3E/g, (_match, name: string) =>
+        placeholder(name.replace(/%3A/g, ":")),
+    );
+}
+
+interface RecordedResource {
+    type: string;
+    name: string;
+    urn?: string;
+    parent?: string;
+    dependencies: string[];
+    custom: boolean;
+    inputs: Record<string, unknown>;
+    state: Record<string, unknown>;
+}
+
+function isKubernetesObject(resource: RecordedResource): boolean {
+    return resource.custom && resource.type.startsWith("kubernetes:") && !resource.type.startsWith("pulumi:providers:");
+}
+
+/** What the mock provider returns: inputs plus what a real provider would add, deterministically. */
+function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    if (type === "random:index/randomPassword:RandomPassword") {
+        return { ...inputs, result: placeholder(`random:${name}`) };
+    }
+    if (type.startsWith("kubernetes:")) {
+        const metadata = (inputs.metadata ?? {}) as Record<string, unknown>;
+        if (metadata.name === undefined && type !== "pulumi:providers:kubernetes") {
+            // Pulumi auto-names with a random suffix; here the suffix is a hash of the content, so the
+            // render is stable and a content change shows as a new name, as it rolls the pods for real.
+            return {
+                ...inputs,
+                metadata: { ...metadata, name: `${name}-${hashOf(unwrapSecrets(inputs)).slice(0, 8)}` },
+            };
+        }
+    }
+    return inputs;
+}
+
+function componentOf(resource: RecordedResource): string {
+    const metadata = resource.inputs.metadata as { labels?: Record<string, string> } | undefined;
+    return metadata?.labels?.["app.kubernetes.io/name"]?.replace(/-\d+$/, "") ?? resource.name;
+}
+
+/** Every configuration text: file-like ConfigMap keys as files, env-style ConfigMaps and Secrets as .env. */
+function renderedFiles(objects: RecordedResource[]): Map<string, string> {
+    const files = new Map<string, string>();
+    for (const resource of objects) {
+        const kind = resource.type.split(":").pop();
+        if (kind !== "ConfigMap" && kind !== "Secret") {
+            continue;
+        }
+        const data = (resource.inputs.data ?? resource.inputs.stringData ?? {}) as Record<string, string>;
+        const folder = componentOf(resource);
+        const envEntries = Object.entries(data).filter(([key]) => /^[A-Z_][A-Z0-9_]*$/.test(key));
+        for (const [key, value] of Object.entries(data)) {
+            if (!envEntries.some(([envKey]) => envKey === key)) {
+                files.set(path.join(folder, key), value);
+            }
+        }
+        if (envEntries.length > 0) {
+            const text = envEntries
+                .sort(([a], [b]) => (a < b ? -1 : 1))
+                .map(([key, value]) => `${key}=${value}\n`)
+                .join("");
+            files.set(path.join(folder, `${resource.name}.env`), text);
+        }
+    }
+    return files;
+}
+
+function manifestOf(resource: RecordedResource): Record<string, unknown> {
+    const metadata = { ...(resource.state.metadata as Record<string, unknown>) };
+    const manifest: Record<string, unknown> = { ...resource.inputs, metadata };
+    return manifest;
+}
+
+function sortKey(manifest: Record<string, unknown>): string {
+    const metadata = manifest.metadata as { namespace?: string; name?: string };
+    return `${String(manifest.kind)}/${metadata.namespace ?? ""}/${metadata.name ?? ""}`;
+}
+
+export async function renderStack(projectDir: string, stack: string, outDir: string): Promise<RenderResult> {
+    const { values, secretKeys } = readStackConfig(projectDir, stack);
+    const prefix = `${projectName}:`;
+    const projectValues = Object.fromEntries(
+        Object.entries(values)
+            .filter(([key]) => key.startsWith(prefix))
+            .map(([key, value]) => [key.slice(prefix.length), value]),
+    );
+    const validation = validateStackConfig(projectValues);
+    if (validation.errors.length > 0) {
+        throw new RenderConfigError(
+            `The stack configuration has ${validation.errors.length} problem(s):\n${validation.errors.map((e) => `  - ${e}`).join("\n")}`,
+        );
+    }
+    const missingSecrets = validation.missingSecrets.map((missing) => missing.key);
+    for (const key of missingSecrets) {
+        values[`${prefix}${key}`] = placeholder(key);
+        secretKeys.push(`${prefix}${key}`);
+    }
+    for (const [key, declaration] of Object.entries(configKeys)) {
+        if (
+            "secret" in declaration &&
+            values[`${prefix}${key}`] !== undefined &&
+            !secretKeys.includes(`${prefix}${key}`)
+        ) {
+            throw new RenderConfigError(
+                `${prefix}${key}: is stored in plain text in Pulumi.${stack}.yaml. Remove it and set it with: pulumi config set --secret ${key}`,
+            );
+        }
+    }
+
+    process.env.PULUMI_CONFIG = JSON.stringify(values);
+    process.env.PULUMI_CONFIG_SECRET_KEYS = JSON.stringify(secretKeys.sort());
+    // Imported only now: the SDK reads the config from the environment when it loads.
+    const pulumi = await import("@pulumi/pulumi");
+    const settings = (await import("@pulumi/pulumi/runtime/settings")) as unknown as {
+        getMonitor(): { registerResource(request: RegisterRequest, callback: unknown): unknown };
+        waitForRPCs(): Promise<void>;
+    };
+
+    const recorded = new Map<string, RecordedResource>();
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args) {
+                const inputs = args.inputs as Record<string, unknown>;
+                const state = mockState(args.type, args.name, inputs);
+                const key = `${args.type}::${args.name}`;
+                const entry = recorded.get(key) ?? {
+                    type: args.type,
+                    name: args.name,
+                    dependencies: [],
+                    custom: args.custom ?? true,
+                    inputs,
+                    state,
+                };
+                recorded.set(key, { ...entry, custom: args.custom ?? true, inputs, state });
+                return { id: args.custom === false ? "" : `${args.name}-id`, state };
+            },
+            call(args) {
+                return args.inputs as Record<string, unknown>;
+            },
+        },
+        projectName,
+        stack,
+        false,
+    );
+
+    // The mock hands newResource neither the parent nor the dependencies: read them off the request.
+    const monitor = settings.getMonitor();
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (request: RegisterRequest, callback: unknown) => {
+        const key = `${request.getType()}::${request.getName()}`;
+        const entry = recorded.get(key);
+        const relations = {
+            parent: request.getParent() || undefined,
+            dependencies: [...request.getDependenciesList()].sort(),
+        };
+        recorded.set(
+            key,
+            entry
+                ? { ...entry, ...relations }
+                : {
+                      type: request.getType(),
+                      name: request.getName(),
+                      custom: request.getCustom(),
+                      inputs: {},
+                      state: {},
+                      ...relations,
+                  },
+        );
+        return register(request, callback);
+    };
+
+    const program = path.join(projectDir, "index.ts");
+    const outputs = await pulumi.runtime.runInPulumiStack(
+        async () => (await import(program)) as Record<string, unknown>,
+    );
+    await settings.waitForRPCs();
+
+    const resources = [...recorded.values()].map((resource) => ({
+        ...resource,
+        inputs: unwrapSecrets(resource.inputs) as Record<string, unknown>,
+        state: unwrapSecrets(resource.state) as Record<string, unknown>,
+    }));
+    const objects = resources.filter(isKubernetesObject);
+    const manifests = objects.map(manifestOf).sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1));
+
+    fs.rmSync(outDir, { recursive: true, force: true });
+    fs.mkdirSync(path.join(outDir, "files"), { recursive: true });
+    const write = (relative: string, text: string) => {
+        const target = path.join(outDir, relative);
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        fs.writeFileSync(target, readablePlaceholders(text));
+        return relative;
+    };
+    const yamlOptions = { sortMapEntries: true, lineWidth: 0 } as const;
+    const written = [
+        write("manifests.yaml", manifests.map((manifest) => yaml.stringify(manifest, yamlOptions)).join("---\n")),
+        write(
+            "resources.json",
+            `${JSON.stringify(
+                JSON.parse(
+                    stableJson(
+                        resources
+                            .map(({ type, name, parent, dependencies, inputs }) => ({
+                                type,
+                                name,
+                                parent,
+                                dependencies,
+                                inputs,
+                            }))
+                            .sort((a, b) => (`${a.type}::${a.name}` < `${b.type}::${b.name}` ? -1 : 1)),
+                    ),
+                ),
+                null,
+                2,
+            )}\n`,
+        ),
+        write("outputs.json", `${JSON.stringify(JSON.parse(stableJson(unwrapSecrets(outputs ?? {}))), null, 2)}\n`),
+    ];
+    for (const [relative, text] of [...renderedFiles(objects)].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        written.push(write(path.join("files", relative), text));
+    }
+    return { missingSecrets, warnings: validation.warnings, files: written };
+}
+
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getCustom(): boolean;
+    getDependenciesList(): string[];
+}

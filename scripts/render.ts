@@ -1,0 +1,28 @@
+/** `npm run render -- --stack <name> [--out <dir>]`: the offline render of one stack (see offlineRender.ts). */
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { RenderConfigError, renderStack } from "./offlineRender";
+
+async function main(): Promise<void> {
+    const { values } = parseArgs({ options: { stack: { type: "string" }, out: { type: "string" } } });
+    if (!values.stack) {
+        throw new RenderConfigError("Name the stack to render: npm run render -- --stack test");
+    }
+    const projectDir = path.resolve(__dirname, "..");
+    const outDir = path.resolve(values.out ?? path.join(projectDir, "out", values.stack));
+    const result = await renderStack(projectDir, values.stack, outDir);
+    // The program itself prints the configuration's warnings, as it does at `pulumi preview`.
+    if (result.missingSecrets.length > 0) {
+        console.warn(
+            `Secrets not set in Pulumi.${values.stack}.yaml (placeholders used; pulumi up will refuse): ${result.missingSecrets.join(", ")}`,
+        );
+    }
+    console.log(
+        `Rendered stack ${values.stack} to ${path.relative(process.cwd(), outDir) || "."}: ${result.files.length} files`,
+    );
+}
+
+main().catch((error: unknown) => {
+    console.error(error instanceof RenderConfigError ? error.message : error);
+    process.exit(1);
+});
