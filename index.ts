@@ -30,18 +30,16 @@ const databaseUrl =
               );
               // Traffic to the in-cluster database never leaves the namespace.
               return pulumi.secret(
-                  pulumi
-                      .all([postgres.host, postgres.password])
-                      .apply(([host, password]) =>
-                          postgresUrl({
-                              host,
-                              port: postgres.port,
-                              database: database.name,
-                              user: database.user,
-                              password,
-                              parameters: { sslmode: "disable", connect_timeout: "10" },
-                          }),
-                      ),
+                  pulumi.all([postgres.host, postgres.password]).apply(([host, password]) =>
+                      postgresUrl({
+                          host,
+                          port: postgres.port,
+                          database: database.name,
+                          user: database.user,
+                          password,
+                          parameters: { sslmode: "disable", connect_timeout: "10" },
+                      }),
+                  ),
               );
           })()
         : pulumi.secret(

@@ -124,7 +124,6 @@ http {
             # Keycloak's login responses carry large cookies.
             proxy_buffer_size 128k;
             proxy_buffers 8 128k;
-            proxy_read_timeout 60s;
             proxy_pass $keycloak;
         }
         location ^~ /auth/resources/ {

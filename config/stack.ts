@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { configKeyNames, projectName } from "./keys";
-import { validateStackConfig, type StackSettings } from "./validate";
+import { describeProblems, validateStackConfig, type StackSettings } from "./validate";
 
 export interface StackConfig extends StackSettings {
     readonly secrets: {
@@ -15,9 +15,7 @@ export interface StackConfig extends StackSettings {
 
 export class ConfigError extends Error {
     constructor(problems: readonly string[]) {
-        super(
-            `The stack configuration has ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join("\n")}`,
-        );
+        super(describeProblems(problems));
         this.name = "ConfigError";
     }
 }
@@ -34,9 +32,13 @@ function deepFreeze<T>(value: T): T {
 
 export function loadStackConfig(): StackConfig {
     const config = new pulumi.Config(projectName);
+    const prefix = `${projectName}:`;
+    const setKeys = Object.keys(pulumi.runtime.allConfig())
+        .filter((key) => key.startsWith(prefix))
+        .map((key) => key.slice(prefix.length));
     const raw: Record<string, string | undefined> = {};
-    for (const key of configKeyNames) {
-        // Read as text for validation only; the value leaves this function as a secret Output.
+    // Secrets are read as text for validation only; they leave this function as secret Outputs.
+    for (const key of new Set([...configKeyNames, ...setKeys])) {
         raw[key] = config.get(key);
     }
     const result = validateStackConfig(raw);

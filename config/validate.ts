@@ -216,6 +216,11 @@ function withDefaults(raw: RawConfig): Record<ConfigKeyName, string | undefined>
     return values;
 }
 
+/** The one wording of a failed configuration, for `pulumi up` and the offline render alike. */
+export function describeProblems(problems: readonly string[]): string {
+    return `The stack configuration has ${problems.length} problem(s):\n${problems.map((problem) => `  - ${problem}`).join("\n")}`;
+}
+
 export function validateStackConfig(raw: RawConfig): ValidationResult {
     const errors: string[] = [];
     const warnings: string[] = [];

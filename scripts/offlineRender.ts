@@ -15,7 +15,7 @@ import * as path from "node:path";
 import * as yaml from "yaml";
 import { configKeys, projectName } from "../config/keys";
 import { stableJson } from "../config/mattermostSettings";
-import { validateStackConfig } from "../config/validate";
+import { describeProblems, validateStackConfig } from "../config/validate";
 
 /** The Pulumi SDK's marker for a secret value inside resource inputs. */
 const secretSignatureKey = "4dabf18193072939515e22adb298388d";
@@ -176,9 +176,7 @@ export async function renderStack(projectDir: string, stack: string, outDir: str
     );
     const validation = validateStackConfig(projectValues);
     if (validation.errors.length > 0) {
-        throw new RenderConfigError(
-            `The stack configuration has ${validation.errors.length} problem(s):\n${validation.errors.map((e) => `  - ${e}`).join("\n")}`,
-        );
+        throw new RenderConfigError(describeProblems(validation.errors));
     }
     const missingSecrets = validation.missingSecrets.map((missing) => missing.key);
     for (const key of missingSecrets) {

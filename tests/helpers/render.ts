@@ -1,0 +1,58 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as yaml from "yaml";
+
+export const projectDir = path.resolve(__dirname, "..", "..");
+const tsx = path.join(projectDir, "node_modules", ".bin", "tsx");
+
+export interface Rendered {
+    readonly dir: string;
+    /** What the render printed: warnings and the list of missing secrets. */
+    readonly log: string;
+    readonly manifests: Record<string, unknown>[];
+    readonly resources: RenderedResource[];
+    readonly outputs: Record<string, unknown>;
+    file(relative: string): string;
+}
+
+export interface RenderedResource {
+    readonly type: string;
+    readonly name: string;
+    readonly parent?: string;
+    readonly dependencies: string[];
+    readonly inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** Runs `npm run render` for a stack, exactly as a user would, into a fresh directory. */
+export function renderStack(stack: string): Rendered {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `render-${stack}-`));
+    const run = spawnSync(tsx, ["scripts/render.ts", "--stack", stack, "--out", dir], {
+        cwd: projectDir,
+        encoding: "utf8",
+    });
+    if (run.status !== 0) {
+        throw new Error(`render of ${stack} failed: ${run.stderr}`);
+    }
+    const read = (relative: string) => fs.readFileSync(path.join(dir, relative), "utf8");
+    return {
+        dir,
+        log: run.stdout + run.stderr,
+        manifests: yaml
+            .parseAllDocuments(read("manifests.yaml"))
+            .map((document) => document.toJSON() as Record<string, unknown>),
+        resources: JSON.parse(read("resources.json")) as RenderedResource[],
+        outputs: JSON.parse(read("outputs.json")) as Record<string, unknown>,
+        file: read,
+    };
+}
+
+/** Every file below a directory, relative paths, sorted. */
+export function listFiles(dir: string): string[] {
+    return fs
+        .readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)))
+        .sort();
+}

@@ -1,0 +1,79 @@
+import { multipartOverheadBytes, renderNginxConf, type NginxConfInput } from "../../config/nginx";
+
+const input: NginxConfInput = {
+    listenPort: 8080,
+    healthPort: 8081,
+    primary: "mattermost-1.chat.svc.cluster.local:8065",
+    backup: "mattermost-2.chat.svc.cluster.local:8065",
+    keycloakUrl: "http://keycloak.chat.svc.cluster.local:8080",
+    dnsResolver: "kube-dns.kube-system.svc.cluster.local",
+    maxBodyBytes: 104857600,
+    runtimeDir: "/tmp",
+};
+
+function directive(conf: string, name: string): string[] {
+    return conf
+        .split("\n")
+        .map((line) => line.trim())
+        .filter((line) => line.startsWith(`${name} `));
+}
+
+describe("renderNginxConf", () => {
+    const conf = renderNginxConf(input);
+
+    it("sends everyone to the primary and keeps the backup as nginx `backup`, with keepalive", () => {
+        expect(conf).toContain(
+            "    upstream mattermost {\n" +
+                "        # One failure marks the primary down for 10 s; a request that fails to connect goes to the backup.\n" +
+                "        server mattermost-1.chat.svc.cluster.local:8065 max_fails=1 fail_timeout=10s;\n" +
+                "        # Team Edition has no clustering: the backup only serves while the primary is down.\n" +
+                "        server mattermost-2.chat.svc.cluster.local:8065 backup;\n" +
+                "        keepalive 32;\n" +
+                "    }",
+        );
+    });
+
+    it("never allows replaying a non-idempotent request on the backup", () => {
+        expect(directive(conf, "proxy_next_upstream")).toEqual([
+            "proxy_next_upstream error timeout http_502 http_503 http_504;",
+        ]);
+    });
+
+    it("keeps websocket idle timeouts above Mattermost's 60 s ping", () => {
+        const readTimeouts = directive(conf, "proxy_read_timeout").map((line) => Number(/(\d+)s;/.exec(line)?.[1]));
+        expect(readTimeouts.length).toBeGreaterThan(0);
+        expect(Math.min(...readTimeouts)).toBeGreaterThan(60);
+    });
+
+    it("derives the body limit from MaxFileSize, in one place", () => {
+        expect(directive(conf, "client_max_body_size")).toEqual([
+            `client_max_body_size ${104857600 + multipartOverheadBytes};`,
+        ]);
+        expect(directive(renderNginxConf({ ...input, maxBodyBytes: 1000 }), "client_max_body_size")).toEqual([
+            `client_max_body_size ${1000 + multipartOverheadBytes};`,
+        ]);
+    });
+
+    it("detects a dead primary fast inside the cluster", () => {
+        expect(directive(conf, "proxy_connect_timeout")).toEqual(["proxy_connect_timeout 2s;"]);
+    });
+
+    it("proxies only Keycloak's public paths and refuses the admin console and the master realm", () => {
+        expect(conf).toContain("location ^~ /auth/realms/master/ {\n            return 404;");
+        expect(conf).toContain("location ^~ /auth/ {\n            return 404;");
+        expect(directive(conf, "set")).toEqual([
+            "set $keycloak http://keycloak.chat.svc.cluster.local:8080;",
+            "set $keycloak http://keycloak.chat.svc.cluster.local:8080;",
+        ]);
+    });
+
+    it("writes nothing outside the runtime directory", () => {
+        const paths = [...conf.matchAll(/_path (\S+);|^pid (\S+);/gm)].map((match) => match[1] ?? match[2]);
+        expect(paths.length).toBe(6);
+        expect(paths.every((p) => p?.startsWith("/tmp/"))).toBe(true);
+    });
+
+    it("is deterministic", () => {
+        expect(renderNginxConf(input)).toBe(conf);
+    });
+});

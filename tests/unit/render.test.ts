@@ -1,0 +1,172 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { RenderConfigError, renderStack as renderInProcess } from "../../scripts/offlineRender";
+import { listFiles, projectDir, renderStack, type Rendered } from "../helpers/render";
+
+const stacks: Record<string, Rendered> = {};
+
+beforeAll(() => {
+    stacks.test = renderStack("test");
+    stacks.prod = renderStack("prod");
+}, 120000);
+
+afterAll(() => {
+    for (const rendered of Object.values(stacks)) {
+        fs.rmSync(rendered.dir, { recursive: true, force: true });
+    }
+});
+
+function kinds(rendered: Rendered): string[] {
+    return rendered.manifests.map(
+        (manifest) => `${String(manifest.kind)}/${String((manifest.metadata as { name: string }).name)}`,
+    );
+}
+
+describe.each(["test", "prod"])("offline render of the %s stack", (stack) => {
+    const rendered = () => stacks[stack];
+
+    it("writes the four outputs", () => {
+        const files = listFiles(rendered().dir);
+        expect(files).toEqual(
+            expect.arrayContaining([
+                "manifests.yaml",
+                "resources.json",
+                "outputs.json",
+                path.join("files", "nginx", "nginx.conf"),
+            ]),
+        );
+    });
+
+    it("is byte-identical when run again", () => {
+        const again = renderStack(stack);
+        try {
+            const files = listFiles(rendered().dir);
+            expect(listFiles(again.dir)).toEqual(files);
+            for (const file of files) {
+                expect(again.file(file)).toBe(rendered().file(file));
+            }
+        } finally {
+            fs.rmSync(again.dir, { recursive: true, force: true });
+        }
+    }, 60000);
+
+    it("has no PersistentVolumeClaim and no PVC-backed volume", () => {
+        const text = rendered().file("manifests.yaml");
+        expect(text).not.toMatch(/PersistentVolumeClaim|persistentVolumeClaim|volumeClaimTemplates/);
+    });
+
+    it("keeps every secret placeholder inside a Secret, and nowhere else", () => {
+        for (const manifest of rendered().manifests) {
+            const text = JSON.stringify(manifest);
+            if (manifest.kind === "Secret") {
+                continue;
+            }
+            expect({
+                object: kinds({ ...rendered(), manifests: [manifest] })[0],
+                secret: /<secret:/.test(text),
+            }).toEqual({
+                object: kinds({ ...rendered(), manifests: [manifest] })[0],
+                secret: false,
+            });
+        }
+        const secrets = rendered().manifests.filter((manifest) => manifest.kind === "Secret");
+        expect(secrets.length).toBeGreaterThan(0);
+        expect(JSON.stringify(secrets)).toMatch(/<secret:/);
+        expect(rendered().file("outputs.json")).not.toMatch(/<secret:/);
+    });
+
+    it("passes the Kubernetes schema for every object", () => {
+        const run = spawnSync(
+            path.join(projectDir, "node_modules", ".bin", "tsx"),
+            ["scripts/validateManifests.ts", path.join(rendered().dir, "manifests.yaml")],
+            {
+                cwd: projectDir,
+                encoding: "utf8",
+            },
+        );
+        expect(run.stdout).toBe(`${rendered().manifests.length} objects checked, 0 problems\n`);
+        expect(run.status).toBe(0);
+    });
+
+    it("gives nginx exactly the rendered nginx.conf", () => {
+        const configMap = rendered().manifests.find(
+            (manifest) =>
+                manifest.kind === "ConfigMap" &&
+                (manifest.data as Record<string, string> | undefined)?.["nginx.conf"] !== undefined,
+        ) as { data: Record<string, string>; metadata: { name: string } };
+        expect(configMap.data["nginx.conf"]).toBe(rendered().file(path.join("files", "nginx", "nginx.conf")));
+        const nginx = rendered().manifests.find(
+            (manifest) => manifest.kind === "Deployment" && (manifest.metadata as { name: string }).name === "nginx",
+        );
+        expect(JSON.stringify(nginx)).toContain(`"configMap":{"name":"${configMap.metadata.name}"}`);
+    });
+});
+
+describe("stack shapes", () => {
+    it("exposes the test stack through an Ingress and prod through an OpenShift Route", () => {
+        expect(kinds(stacks.test)).toContain("Ingress/mattermost");
+        expect(kinds(stacks.test)).not.toContain("Route/mattermost");
+        expect(kinds(stacks.prod)).toContain("Route/mattermost");
+        expect(kinds(stacks.prod)).not.toContain("Ingress/mattermost");
+    });
+
+    it("runs an in-cluster PostgreSQL only in the test stack", () => {
+        expect(kinds(stacks.test)).toContain("Deployment/mattermost-postgres");
+        expect(kinds(stacks.prod)).not.toContain("Deployment/mattermost-postgres");
+    });
+
+    it("lists prod's unset secret instead of failing, and puts its placeholder where the password goes", () => {
+        const prod = stacks.prod;
+        expect(prod.log).toContain(
+            "Secrets not set in Pulumi.prod.yaml (placeholders used; pulumi up will refuse): databasePassword",
+        );
+        expect(prod.file(path.join("files", "mattermost", "mattermost-secrets.env"))).toContain(
+            "MM_SQLSETTINGS_DATASOURCE=postgres://mattermost:<secret:databasePassword>@postgres.db.example.com:5432/mattermost?connect_timeout=10&sslmode=verify-full\n",
+        );
+    });
+
+    it("prints the configuration's warnings: end of support in test, Entry limits in prod", () => {
+        expect(stacks.test.log).toContain("past end of support since 2026-08-15");
+        expect(stacks.prod.log).toContain("runs as Mattermost Entry");
+    });
+
+    it("exports the stack outputs", () => {
+        expect(stacks.prod.outputs).toEqual({
+            mattermostEdition: "enterprise",
+            mattermostVersion: "11.6.1",
+            namespaceName: "mattermost",
+            services: { mattermostBackup: "mattermost-2", mattermostPrimary: "mattermost-1", nginx: "nginx" },
+            url: "https://chat.example.com",
+        });
+    });
+});
+
+describe("render refuses bad configuration", () => {
+    function withStackFile(text: string): string {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "render-broken-"));
+        fs.writeFileSync(path.join(dir, "Pulumi.broken.yaml"), text);
+        return dir;
+    }
+
+    it("fails with the same messages as pulumi up, before running the program", async () => {
+        const dir = withStackFile("config:\n  mattermost:hostname: chat.example.com\n  mattermost:platform: gke\n");
+        await expect(renderInProcess(dir, "broken", path.join(dir, "out"))).rejects.toThrow(
+            new RenderConfigError(
+                'The stack configuration has 2 problem(s):\n  - mattermost:platform: "gke" is not allowed. Use "kubernetes" or "openshift".\n' +
+                    "  - mattermost:databaseHost: is required with databaseMode external. Set it to the PostgreSQL host name: pulumi config set databaseHost <host>.",
+            ),
+        );
+        expect(fs.existsSync(path.join(dir, "out"))).toBe(false);
+    });
+
+    it("refuses a secret written in plain text into the stack file", async () => {
+        const dir = withStackFile(
+            "config:\n  mattermost:hostname: chat.example.com\n  mattermost:databaseHost: db.example.com\n  mattermost:databasePassword: hunter2\n",
+        );
+        await expect(renderInProcess(dir, "broken", path.join(dir, "out"))).rejects.toThrow(
+            "mattermost:databasePassword: is stored in plain text in Pulumi.broken.yaml. Remove it and set it with: pulumi config set --secret databasePassword",
+        );
+    });
+});

@@ -1,0 +1,189 @@
+import { validateStackConfig, type RawConfig } from "../../config/validate";
+
+/** A valid test-stack configuration; each case changes one thing. */
+const valid: RawConfig = {
+    production: "false",
+    hostname: "chat.test.example.com",
+    mattermostImage: "mattermost/mattermost-team-edition:10.11.10",
+    mattermostEdition: "team",
+    ssoMode: "gitlab",
+    databaseMode: "inCluster",
+};
+
+const production: RawConfig = {
+    hostname: "chat.example.com",
+    mattermostImage: "mattermost/mattermost-enterprise-edition:11.6.1",
+    databaseHost: "db.example.com",
+    databasePassword: "s3cret:@/?#% value",
+};
+
+function errorsOf(raw: RawConfig): readonly string[] {
+    return validateStackConfig(raw).errors;
+}
+
+describe("validateStackConfig", () => {
+    it("accepts the valid base case with its defaults", () => {
+        const result = validateStackConfig(valid);
+        expect(result.errors).toEqual([]);
+        expect(result.settings?.platform).toBe("kubernetes");
+        expect(result.settings?.siteUrl).toBe("https://chat.test.example.com");
+        expect(result.settings?.mattermost.version).toBe("10.11.10");
+        expect(result.settings?.nginx.maxBodyBytes).toBe(104857600);
+        expect(result.settings?.nginx.dnsResolver).toBe("kube-dns.kube-system.svc.cluster.local");
+        expect(result.settings?.mattermost.settings.ServiceSettings?.SiteURL).toBe("https://chat.test.example.com");
+    });
+
+    it.each<[string, RawConfig, string]>([
+        [
+            "platform",
+            { platform: "gke" },
+            'mattermost:platform: "gke" is not allowed. Use "kubernetes" or "openshift".',
+        ],
+        [
+            "hostname with a scheme",
+            { hostname: "https://chat.example.com" },
+            'mattermost:hostname: "https://chat.example.com" is not a fully qualified host name. Use the public DNS name users type, lower-case, without scheme or path, e.g. chat.example.com.',
+        ],
+        [
+            "image without tag",
+            { mattermostImage: "mattermost/mattermost-team-edition" },
+            'mattermost:mattermostImage: "mattermost/mattermost-team-edition" has no tag, so it means `latest`. Pin a release tag or a digest, e.g. "repository:1.2.3" or "repository@sha256:<digest>".',
+        ],
+        [
+            "image on latest",
+            { nginxImage: "nginxinc/nginx-unprivileged:latest" },
+            'mattermost:nginxImage: "nginxinc/nginx-unprivileged:latest" has the moving tag "latest". Pin a release tag or a digest, e.g. "repository:1.2.3" or "repository@sha256:<digest>".',
+        ],
+        [
+            "boolean",
+            { production: "yes" },
+            'mattermost:production: "yes" must be true or false. Set it with: pulumi config set production true.',
+        ],
+        ["integer", { nginxReplicas: "0" }, 'mattermost:nginxReplicas: "0" must be at least 1.'],
+        [
+            "unknown key",
+            { replicas: "3" },
+            "mattermost:replicas: is not a setting of this program. Remove it, or see the configuration reference in the README for the keys there are.",
+        ],
+        [
+            "Team Edition 11 with gitlab",
+            { mattermostImage: "mattermost/mattermost-team-edition:11.6.1" },
+            'mattermost:ssoMode: is "gitlab", but Team Edition 11.6.1 has no GitLab SSO (it left Team Edition in v11.0). Either pin Team Edition 10.11 ESR (mattermostImage mattermost/mattermost-team-edition:10.11.x, past end of support since 2026-08-15), or move to the Enterprise image (mattermostEdition enterprise) with ssoMode "openid" (free Entry) or with a license (mattermostLicensed true) to keep "gitlab".',
+        ],
+        [
+            "Team Edition with openid",
+            { ssoMode: "openid" },
+            'mattermost:ssoMode: is "openid", but Team Edition has no OpenID Connect login. Use the Enterprise image (mattermostImage mattermost/mattermost-enterprise-edition:<version>, mattermostEdition enterprise), or ssoMode "gitlab" with Team Edition 10.11.',
+        ],
+        [
+            "edition that contradicts the image",
+            { mattermostEdition: "enterprise", ssoMode: "openid" },
+            'mattermost:mattermostEdition: is "enterprise" but mattermostImage is the team edition image (mattermost/mattermost-team-edition). Set mattermostEdition to "team", or use the matching image.',
+        ],
+        [
+            "digest-only image without a version",
+            { mattermostImage: `mattermost/mattermost-team-edition@sha256:${"a".repeat(64)}` },
+            "mattermost:mattermostVersion: is empty and the image tag is not a version, so the edition rules cannot be checked. Set it to the release the image contains, e.g. pulumi config set mattermostVersion 11.6.1.",
+        ],
+        [
+            "a removed setting",
+            { mattermostSettings: '["ServiceSettings.EnableOnlyAdminIntegrations=true"]' },
+            "mattermost:mattermostSettings: ServiceSettings.EnableOnlyAdminIntegrations is no longer read by Mattermost: Mattermost 4.9 moved it to role permissions (manage_incoming_webhooks, manage_outgoing_webhooks, manage_slash_commands, manage_oauth); remove it and grant those permissions in System Console > User Management > Permissions.",
+        ],
+        [
+            "a secret setting in plain text",
+            { mattermostSettings: '["EmailSettings.SMTPPassword=hunter2"]' },
+            "mattermost:mattermostSettings: EmailSettings.SMTPPassword is a secret and would land in a ConfigMap in plain text. Remove it from mattermostSettings; secret settings are generated or built by the program and kept in a Secret.",
+        ],
+        [
+            "a derived setting",
+            { mattermostSettings: '["ServiceSettings.SiteURL=\\"https://other.example.com\\""]' },
+            "mattermost:mattermostSettings: ServiceSettings.SiteURL cannot be overridden: it is https://<hostname>; set mattermost:hostname instead.",
+        ],
+        [
+            "a malformed override",
+            { mattermostSettings: '["SiteName=Chat"]' },
+            'mattermost:mattermostSettings: entry "SiteName=Chat" is not of the form Section.Key=value (e.g. TeamSettings.SiteName="Chat").',
+        ],
+        [
+            "id_loaded without a license",
+            { mattermostSettings: '["EmailSettings.PushNotificationContents=id_loaded"]' },
+            'mattermost:mattermostSettings: EmailSettings.PushNotificationContents "id_loaded" needs a licensed Enterprise edition. Use "full", "generic" or "generic_no_channel", or install a license and set mattermostLicensed true.',
+        ],
+    ])("refuses %s with a message naming key and fix", (_case, change, message) => {
+        expect(errorsOf({ ...valid, ...change })).toEqual([message]);
+    });
+
+    it("refuses EnableInsecureOutgoingConnections in production but accepts it in a test stack", () => {
+        const insecure = { mattermostSettings: '["ServiceSettings.EnableInsecureOutgoingConnections=true"]' };
+        expect(errorsOf({ ...production, ...insecure })).toEqual([
+            "mattermost:mattermostSettings: ServiceSettings.EnableInsecureOutgoingConnections=true turns off TLS verification for every outgoing call (S3, push proxy, Keycloak, webhooks) and is refused in a production stack. Trust the private CA instead, or mark the stack production false if it really is a test stack.",
+        ]);
+        expect(errorsOf({ ...valid, ...insecure })).toEqual([]);
+    });
+
+    it("refuses an in-cluster database in production", () => {
+        expect(errorsOf({ ...production, databaseMode: "inCluster" })).toEqual([
+            "mattermost:databaseMode: is inCluster in a production stack: its data lives on an emptyDir and is lost whenever the pod restarts. Use the company PostgreSQL (databaseMode external with databaseHost and databasePassword).",
+        ]);
+    });
+
+    it("reports a missing secret separately, without failing the other checks", () => {
+        const { databasePassword: _omitted, ...withoutPassword } = production;
+        const result = validateStackConfig(withoutPassword);
+        expect(result.errors).toEqual([]);
+        expect(result.missingSecrets).toEqual([
+            {
+                key: "databasePassword",
+                message:
+                    "mattermost:databasePassword: is required with databaseMode external and is not set. Set it with: pulumi config set --secret databasePassword",
+            },
+        ]);
+    });
+
+    it("reports every problem at once, not only the first", () => {
+        const errors = errorsOf({
+            ...valid,
+            platform: "gke",
+            hostname: "localhost",
+            nginxReplicas: "many",
+            mattermostImage: "mattermost/mattermost-team-edition:11.0.0",
+        });
+        expect(errors.map((error) => error.split(":")[1])).toEqual([
+            "platform",
+            "hostname",
+            "nginxReplicas",
+            "ssoMode",
+        ]);
+    });
+
+    it("requires the hostname, which has no default", () => {
+        const { hostname: _omitted, ...withoutHostname } = valid;
+        expect(errorsOf(withoutHostname)[0]).toMatch(
+            /^mattermost:hostname: is required\. Public host name of the chat/,
+        );
+    });
+
+    it("warns that Team Edition 10.11 with GitLab is past end of support", () => {
+        expect(validateStackConfig(valid).warnings).toEqual([
+            'mattermost:mattermostImage: Mattermost 10.11.10 with GitLab SSO is the 10.11 ESR line, past end of support since 2026-08-15: no more security fixes. Plan the move to the Enterprise image with ssoMode "openid" (see DESIGN decision 1).',
+        ]);
+    });
+
+    it("prints the Entry limits for an unlicensed Enterprise image, and not for a licensed one", () => {
+        expect(validateStackConfig(production).warnings).toHaveLength(1);
+        expect(validateStackConfig(production).warnings[0]).toContain("runs as Mattermost Entry");
+        expect(validateStackConfig({ ...production, mattermostLicensed: "true" }).warnings).toEqual([]);
+    });
+
+    it("keeps GitLab on a licensed Enterprise 11 image", () => {
+        const result = validateStackConfig({ ...production, ssoMode: "gitlab", mattermostLicensed: "true" });
+        expect(result.errors).toEqual([]);
+    });
+
+    it("refuses GitLab on an unlicensed Enterprise 11 image", () => {
+        expect(errorsOf({ ...production, ssoMode: "gitlab" })).toEqual([
+            'mattermost:ssoMode: is "gitlab", but GitLab SSO needs a Professional or Enterprise license from v11 (11.6.1 unlicensed runs as Entry). Set ssoMode to "openid", or install a license and set mattermostLicensed true.',
+        ]);
+    });
+});
