@@ -3,6 +3,7 @@
  * resource exists, and returns one frozen, typed object. Secret values stay Pulumi secrets.
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { configKeyNames, projectName } from "./keys";
 import { describeProblems, validateStackConfig, type StackSettings } from "./validate";
 
@@ -41,7 +42,10 @@ export function loadStackConfig(): StackConfig {
     for (const key of new Set([...configKeyNames, ...setKeys])) {
         raw[key] = config.get(key);
     }
-    const result = validateStackConfig(raw);
+    // The SDK marks isConfigSecret @internal, but it is how the SDK itself knows a key is encrypted.
+    const { isConfigSecret } = runtimeConfig as unknown as { isConfigSecret: (key: string) => boolean };
+    const secretKeys = new Set(Object.keys(raw).filter((key) => isConfigSecret(`${prefix}${key}`)));
+    const result = validateStackConfig(raw, secretKeys);
     const problems = [...result.errors, ...result.missingSecrets.map((missing) => missing.message)];
     if (problems.length > 0 || !result.settings) {
         throw new ConfigError(problems);

@@ -5,7 +5,7 @@
  * to fix it.
  */
 import { z } from "zod";
-import { configKeys, fullKey, type ConfigKeyName } from "./keys";
+import { configKeys, fullKey, type ConfigKey, type ConfigKeyName } from "./keys";
 import { formatVersion, parseImage, parseVersion, unpinnedReason, type Version } from "./images";
 import {
     applyOverrides,
@@ -221,7 +221,12 @@ export function describeProblems(problems: readonly string[]): string {
     return `The stack configuration has ${problems.length} problem(s):\n${problems.map((problem) => `  - ${problem}`).join("\n")}`;
 }
 
-export function validateStackConfig(raw: RawConfig): ValidationResult {
+/**
+ * @param raw the stack's values, as text, by key without the project prefix
+ * @param secretKeys the keys whose values are stored encrypted (`secure:`); a declared secret set in
+ *   plain text is refused, since it would sit readable in the stack file and in the state
+ */
+export function validateStackConfig(raw: RawConfig, secretKeys: ReadonlySet<string> = new Set()): ValidationResult {
     const errors: string[] = [];
     const warnings: string[] = [];
     const missingSecrets: { key: ConfigKeyName; message: string }[] = [];
@@ -231,6 +236,15 @@ export function validateStackConfig(raw: RawConfig): ValidationResult {
         if (!(key in configKeys)) {
             errors.push(
                 `${fullKey(key)}: is not a setting of this program. Remove it, or see the configuration reference in the README for the keys there are.`,
+            );
+        }
+    }
+
+    for (const [key, declaration] of Object.entries(configKeys) as [ConfigKeyName, ConfigKey][]) {
+        if (declaration.secret && raw[key] && !secretKeys.has(key)) {
+            problem(
+                key,
+                `is stored in plain text in the stack file. Remove it and set it with: pulumi config set --secret ${key}`,
             );
         }
     }

@@ -13,7 +13,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "yaml";
-import { configKeys, projectName } from "../config/keys";
+import { projectName } from "../config/keys";
 import { stableJson } from "../config/mattermostSettings";
 import { describeProblems, validateStackConfig } from "../config/validate";
 
@@ -38,15 +38,9 @@ interface StackFile {
 }
 
 /** Stack config as Pulumi hands it to a program: `project:key` to text; `secure:` values as placeholders. */
-export function readStackConfig(
-    projectDir: string,
-    stack: string,
-): { values: Record<string, string>; secretKeys: string[] } {
-    const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
+export function readStackConfig(file: string): { values: Record<string, string>; secretKeys: string[] } {
     if (!fs.existsSync(file)) {
-        throw new RenderConfigError(
-            `There is no ${path.basename(file)}: create it, or pick a stack that has one (test, prod).`,
-        );
+        throw new RenderConfigError(`There is no ${file}: create it, or pick a stack that has one (test, prod).`);
     }
     const parsed = (yaml.parse(fs.readFileSync(file, "utf8")) ?? {}) as StackFile;
     const values: Record<string, string> = {};
@@ -166,15 +160,26 @@ function sortKey(manifest: Record<string, unknown>): string {
     return `${String(manifest.kind)}/${metadata.namespace ?? ""}/${metadata.name ?? ""}`;
 }
 
-export async function renderStack(projectDir: string, stack: string, outDir: string): Promise<RenderResult> {
-    const { values, secretKeys } = readStackConfig(projectDir, stack);
+export interface RenderOptions {
+    /** The project: Pulumi.yaml and index.ts. */
+    readonly projectDir: string;
+    readonly stack: string;
+    readonly outDir: string;
+    /** The stack's config file; Pulumi.<stack>.yaml in projectDir unless given. */
+    readonly stackFile?: string;
+}
+
+export async function renderStack(options: RenderOptions): Promise<RenderResult> {
+    const { projectDir, stack, outDir } = options;
+    const { values, secretKeys } = readStackConfig(options.stackFile ?? path.join(projectDir, `Pulumi.${stack}.yaml`));
     const prefix = `${projectName}:`;
     const projectValues = Object.fromEntries(
         Object.entries(values)
             .filter(([key]) => key.startsWith(prefix))
             .map(([key, value]) => [key.slice(prefix.length), value]),
     );
-    const validation = validateStackConfig(projectValues);
+    const secretProjectKeys = new Set(secretKeys.map((key) => key.slice(prefix.length)));
+    const validation = validateStackConfig(projectValues, secretProjectKeys);
     if (validation.errors.length > 0) {
         throw new RenderConfigError(describeProblems(validation.errors));
     }
@@ -182,17 +187,6 @@ export async function renderStack(projectDir: string, stack: string, outDir: str
     for (const key of missingSecrets) {
         values[`${prefix}${key}`] = placeholder(key);
         secretKeys.push(`${prefix}${key}`);
-    }
-    for (const [key, declaration] of Object.entries(configKeys)) {
-        if (
-            "secret" in declaration &&
-            values[`${prefix}${key}`] !== undefined &&
-            !secretKeys.includes(`${prefix}${key}`)
-        ) {
-            throw new RenderConfigError(
-                `${prefix}${key}: is stored in plain text in Pulumi.${stack}.yaml. Remove it and set it with: pulumi config set --secret ${key}`,
-            );
-        }
     }
 
     process.env.PULUMI_CONFIG = JSON.stringify(values);

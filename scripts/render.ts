@@ -1,16 +1,22 @@
-/** `npm run render -- --stack <name> [--out <dir>]`: the offline render of one stack (see offlineRender.ts). */
+/**
+ * `npm run render -- --stack <name> [--out <dir>] [--stack-file <file>]`: the offline render of one stack
+ * (see offlineRender.ts). `--stack-file` renders another config file as that stack, e.g. a proposed change.
+ */
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { RenderConfigError, renderStack } from "./offlineRender";
 
 async function main(): Promise<void> {
-    const { values } = parseArgs({ options: { stack: { type: "string" }, out: { type: "string" } } });
+    const { values } = parseArgs({
+        options: { stack: { type: "string" }, out: { type: "string" }, "stack-file": { type: "string" } },
+    });
     if (!values.stack) {
         throw new RenderConfigError("Name the stack to render: npm run render -- --stack test");
     }
     const projectDir = path.resolve(__dirname, "..");
     const outDir = path.resolve(values.out ?? path.join(projectDir, "out", values.stack));
-    const result = await renderStack(projectDir, values.stack, outDir);
+    const stackFile = values["stack-file"] ? path.resolve(values["stack-file"]) : undefined;
+    const result = await renderStack({ projectDir, stack: values.stack, outDir, stackFile });
     // The program itself prints the configuration's warnings, as it does at `pulumi preview`.
     if (result.missingSecrets.length > 0) {
         console.warn(

@@ -22,16 +22,24 @@ export interface RenderedResource {
     readonly name: string;
     readonly parent?: string;
     readonly dependencies: string[];
-    readonly inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    readonly inputs: Record<string, any>;
 }
 
-/** Runs `npm run render` for a stack, exactly as a user would, into a fresh directory. */
-export function renderStack(stack: string): Rendered {
+/**
+ * Runs `npm run render` for a stack, exactly as a user would, into a fresh directory; with `stackFile`,
+ * renders that config file as the stack.
+ */
+export function renderStack(stack: string, stackFile?: string): Rendered {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `render-${stack}-`));
-    const run = spawnSync(tsx, ["scripts/render.ts", "--stack", stack, "--out", dir], {
-        cwd: projectDir,
-        encoding: "utf8",
-    });
+    const args = [
+        "scripts/render.ts",
+        "--stack",
+        stack,
+        "--out",
+        dir,
+        ...(stackFile ? ["--stack-file", stackFile] : []),
+    ];
+    const run = spawnSync(tsx, args, { cwd: projectDir, encoding: "utf8" });
     if (run.status !== 0) {
         throw new Error(`render of ${stack} failed: ${run.stderr}`);
     }

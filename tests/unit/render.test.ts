@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as yaml from "yaml";
 import { RenderConfigError, renderStack as renderInProcess } from "../../scripts/offlineRender";
 import { listFiles, projectDir, renderStack, type Rendered } from "../helpers/render";
 
@@ -143,6 +144,72 @@ describe("stack shapes", () => {
     });
 });
 
+describe("rollouts", () => {
+    function podTemplate(rendered: Rendered, name: string): string {
+        const found = rendered.manifests.find(
+            (manifest) => manifest.kind === "Deployment" && (manifest.metadata as { name: string }).name === name,
+        ) as { spec: { template: unknown } };
+        return JSON.stringify(found.spec.template);
+    }
+
+    function renderVariant(edit: (config: Record<string, unknown>) => void): Rendered {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "variant-"));
+        const file = path.join(dir, "Pulumi.test.yaml");
+        const document = yaml.parse(fs.readFileSync(path.join(projectDir, "Pulumi.test.yaml"), "utf8")) as {
+            config: Record<string, unknown>;
+        };
+        edit(document.config);
+        fs.writeFileSync(file, yaml.stringify(document));
+        try {
+            return renderStack("test", file);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    }
+
+    it.each<[string, (config: Record<string, unknown>) => void]>([
+        [
+            "a setting (ConfigMap)",
+            (config) => {
+                config["mattermost:mattermostSettings"] = ['TeamSettings.SiteName="Renamed"'];
+            },
+        ],
+        [
+            "the database (Secret)",
+            (config) => {
+                config["mattermost:databaseName"] = "chat";
+            },
+        ],
+    ])(
+        "changes both pod templates when %s changes",
+        (_what, edit) => {
+            const base = stacks.test;
+            const changed = renderVariant(edit);
+            try {
+                for (const name of ["mattermost-1", "mattermost-2"]) {
+                    expect(podTemplate(changed, name)).not.toBe(podTemplate(base, name));
+                }
+                expect(podTemplate(changed, "nginx")).toBe(podTemplate(base, "nginx"));
+            } finally {
+                fs.rmSync(changed.dir, { recursive: true, force: true });
+            }
+        },
+        60000,
+    );
+
+    it("updates the backup, and waits for it, before the primary", () => {
+        const deployments = stacks.test.resources.filter(
+            (resource) => resource.type === "kubernetes:apps/v1:Deployment",
+        );
+        const urn = (name: string) =>
+            `urn:pulumi:test::mattermost::mattermost:k8s:MattermostPair$kubernetes:apps/v1:Deployment::${name}`;
+        const primary = deployments.find((resource) => resource.name === "mattermost-1");
+        const backup = deployments.find((resource) => resource.name === "mattermost-2");
+        expect(primary?.dependencies).toContain(urn("mattermost-2"));
+        expect(backup?.dependencies).not.toContain(urn("mattermost-1"));
+    });
+});
+
 describe("render refuses bad configuration", () => {
     function withStackFile(text: string): string {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "render-broken-"));
@@ -152,7 +219,14 @@ describe("render refuses bad configuration", () => {
 
     it("fails with the same messages as pulumi up, before running the program", async () => {
         const dir = withStackFile("config:\n  mattermost:hostname: chat.example.com\n  mattermost:platform: gke\n");
-        await expect(renderInProcess(dir, "broken", path.join(dir, "out"))).rejects.toThrow(
+        await expect(
+            renderInProcess({
+                projectDir,
+                stack: "broken",
+                stackFile: path.join(dir, "Pulumi.broken.yaml"),
+                outDir: path.join(dir, "out"),
+            }),
+        ).rejects.toThrow(
             new RenderConfigError(
                 'The stack configuration has 2 problem(s):\n  - mattermost:platform: "gke" is not allowed. Use "kubernetes" or "openshift".\n' +
                     "  - mattermost:databaseHost: is required with databaseMode external. Set it to the PostgreSQL host name: pulumi config set databaseHost <host>.",
@@ -165,8 +239,15 @@ describe("render refuses bad configuration", () => {
         const dir = withStackFile(
             "config:\n  mattermost:hostname: chat.example.com\n  mattermost:databaseHost: db.example.com\n  mattermost:databasePassword: hunter2\n",
         );
-        await expect(renderInProcess(dir, "broken", path.join(dir, "out"))).rejects.toThrow(
-            "mattermost:databasePassword: is stored in plain text in Pulumi.broken.yaml. Remove it and set it with: pulumi config set --secret databasePassword",
+        await expect(
+            renderInProcess({
+                projectDir,
+                stack: "broken",
+                stackFile: path.join(dir, "Pulumi.broken.yaml"),
+                outDir: path.join(dir, "out"),
+            }),
+        ).rejects.toThrow(
+            "mattermost:databasePassword: is stored in plain text in the stack file. Remove it and set it with: pulumi config set --secret databasePassword.",
         );
     });
 });

@@ -17,8 +17,11 @@ const production: RawConfig = {
     databasePassword: "s3cret:@/?#% value",
 };
 
+/** The keys the stack file stores encrypted. */
+const encrypted = new Set(["databasePassword"]);
+
 function errorsOf(raw: RawConfig): readonly string[] {
-    return validateStackConfig(raw).errors;
+    return validateStackConfig(raw, encrypted).errors;
 }
 
 describe("validateStackConfig", () => {
@@ -157,6 +160,12 @@ describe("validateStackConfig", () => {
         ]);
     });
 
+    it("refuses a secret stored in plain text", () => {
+        expect(validateStackConfig(production).errors).toEqual([
+            "mattermost:databasePassword: is stored in plain text in the stack file. Remove it and set it with: pulumi config set --secret databasePassword.",
+        ]);
+    });
+
     it("requires the hostname, which has no default", () => {
         const { hostname: _omitted, ...withoutHostname } = valid;
         expect(errorsOf(withoutHostname)[0]).toMatch(
@@ -171,13 +180,13 @@ describe("validateStackConfig", () => {
     });
 
     it("prints the Entry limits for an unlicensed Enterprise image, and not for a licensed one", () => {
-        expect(validateStackConfig(production).warnings).toHaveLength(1);
-        expect(validateStackConfig(production).warnings[0]).toContain("runs as Mattermost Entry");
-        expect(validateStackConfig({ ...production, mattermostLicensed: "true" }).warnings).toEqual([]);
+        expect(validateStackConfig(production, encrypted).warnings).toHaveLength(1);
+        expect(validateStackConfig(production, encrypted).warnings[0]).toContain("runs as Mattermost Entry");
+        expect(validateStackConfig({ ...production, mattermostLicensed: "true" }, encrypted).warnings).toEqual([]);
     });
 
     it("keeps GitLab on a licensed Enterprise 11 image", () => {
-        const result = validateStackConfig({ ...production, ssoMode: "gitlab", mattermostLicensed: "true" });
+        const result = validateStackConfig({ ...production, ssoMode: "gitlab", mattermostLicensed: "true" }, encrypted);
         expect(result.errors).toEqual([]);
     });
 

@@ -1,0 +1,247 @@
+import * as pulumi from "@pulumi/pulumi";
+import { MattermostPair } from "../../components/mattermostPair";
+import { NginxFailover, edgeTimeoutSeconds } from "../../components/nginxFailover";
+import { baseSettings } from "../../config/mattermostSettings";
+import { ofType, recordResources, settled, type Registered } from "../helpers/mocks";
+
+const resources = { requests: { cpu: "100m", memory: "1Gi" }, limits: { cpu: "2", memory: "4Gi" } };
+
+let registered: Registered[];
+
+beforeAll(async () => {
+    registered = await recordResources();
+});
+
+function created(prefix: string): Registered[] {
+    return registered.filter((resource) => resource.name.startsWith(prefix));
+}
+
+function countByType(list: readonly Registered[]): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const { type } of list) {
+        counts[type] = (counts[type] ?? 0) + 1;
+    }
+    return counts;
+}
+
+function deployment(list: readonly Registered[], name: string): Registered {
+    const found = ofType(list, "kubernetes:apps/v1:Deployment").find(
+        (resource) => resource.inputs.metadata.name === name,
+    );
+    if (!found) {
+        throw new Error(`no Deployment ${name}`);
+    }
+    return found;
+}
+
+describe("MattermostPair", () => {
+    beforeAll(async () => {
+        const common = {
+            namespace: "chat",
+            image: "mattermost/mattermost-team-edition:10.11.10",
+            settings: baseSettings,
+            databaseUrl: pulumi.secret("postgres://mm:pw@db:5432/mm?sslmode=disable"),
+            resources,
+        };
+        new MattermostPair("prodpair", { ...common, platform: "openshift", production: true });
+        new MattermostPair("testpair", { ...common, platform: "kubernetes", production: false });
+        await settled();
+    });
+
+    it("creates exactly the pair, its settings, its secrets and its disruption budget", () => {
+        expect(countByType(created("testpair"))).toEqual({
+            "mattermost:k8s:MattermostPair": 1,
+            "kubernetes:core/v1:ConfigMap": 1,
+            "kubernetes:core/v1:Secret": 1,
+            "random:index/randomPassword:RandomPassword": 2,
+            "kubernetes:core/v1:ServiceAccount": 1,
+            "kubernetes:apps/v1:Deployment": 2,
+            "kubernetes:core/v1:Service": 2,
+            "kubernetes:policy/v1:PodDisruptionBudget": 1,
+        });
+        expect(
+            ofType(created("testpair"), "kubernetes:core/v1:Service").map((service) => service.inputs.metadata.name),
+        ).toEqual(["testpair-2", "testpair-1"]);
+    });
+
+    it("grants uid 2000 on OpenShift through the nonroot-v2 SCC, and only there", () => {
+        const bindings = ofType(registered, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding");
+        expect(bindings.map((binding) => binding.name)).toEqual(["prodpair-scc-nonroot-v2"]);
+        expect(bindings[0]?.inputs.roleRef).toEqual({
+            apiGroup: "rbac.authorization.k8s.io",
+            kind: "ClusterRole",
+            name: "system:openshift:scc:nonroot-v2",
+        });
+        expect(bindings[0]?.inputs.subjects).toEqual([{ kind: "ServiceAccount", name: "prodpair", namespace: "chat" }]);
+    });
+
+    it.each(["testpair-1", "testpair-2"])(
+        "runs %s as one Recreate replica, uid 2000, restricted, without a token",
+        (name) => {
+            const spec = deployment(registered, name).inputs.spec;
+            expect(spec.replicas).toBe(1);
+            expect(spec.strategy).toEqual({ type: "Recreate" });
+            const pod = spec.template.spec;
+            expect(pod.automountServiceAccountToken).toBe(false);
+            expect(pod.securityContext).toEqual({
+                runAsUser: 2000,
+                runAsGroup: 2000,
+                fsGroup: 2000,
+                runAsNonRoot: true,
+                seccompProfile: { type: "RuntimeDefault" },
+            });
+            const [container] = pod.containers;
+            expect(container.securityContext).toEqual({
+                allowPrivilegeEscalation: false,
+                capabilities: { drop: ["ALL"] },
+                readOnlyRootFilesystem: false,
+                runAsNonRoot: true,
+            });
+            expect(container.resources).toEqual(resources);
+            expect(
+                pod.volumes.every(
+                    (volume: Record<string, unknown>) => Object.keys(volume).sort().join() === "emptyDir,name",
+                ),
+            ).toBe(true);
+            expect(container.envFrom).toEqual([
+                { configMapRef: { name: "testpair-settings-auto" } },
+                { secretRef: { name: "testpair-secrets-auto" } },
+            ]);
+        },
+    );
+
+    it("probes the plain ping, never /healthz and never the database or S3", () => {
+        const [container] = deployment(registered, "testpair-1").inputs.spec.template.spec.containers;
+        for (const probe of ["startupProbe", "livenessProbe", "readinessProbe"]) {
+            expect(container[probe].httpGet).toEqual({ path: "/api/v4/system/ping", port: "http" });
+        }
+    });
+
+    it("turns jobs and the scheduler off on the backup only", () => {
+        expect(deployment(registered, "testpair-1").inputs.spec.template.spec.containers[0].env).toEqual([]);
+        expect(deployment(registered, "testpair-2").inputs.spec.template.spec.containers[0].env).toEqual([
+            { name: "MM_JOBSETTINGS_RUNJOBS", value: "false" },
+            { name: "MM_JOBSETTINGS_RUNSCHEDULER", value: "false" },
+        ]);
+    });
+
+    it("requires the two pods on different nodes in production and prefers it in test", () => {
+        const term = {
+            labelSelector: { matchLabels: { "mattermost.example.com/pair": "mattermost" } },
+            topologyKey: "kubernetes.io/hostname",
+        };
+        expect(deployment(registered, "prodpair-1").inputs.spec.template.spec.affinity.podAntiAffinity).toEqual({
+            requiredDuringSchedulingIgnoredDuringExecution: [term],
+        });
+        expect(deployment(registered, "testpair-1").inputs.spec.template.spec.affinity.podAntiAffinity).toEqual({
+            preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term }],
+        });
+    });
+
+    it("lets a drain take one pod of the pair but not both", () => {
+        const [budget] = ofType(created("testpair"), "kubernetes:policy/v1:PodDisruptionBudget");
+        expect(budget?.inputs.spec).toEqual({
+            minAvailable: 1,
+            selector: { matchLabels: { "mattermost.example.com/pair": "mattermost" } },
+        });
+        for (const name of ["testpair-1", "testpair-2"]) {
+            expect(
+                deployment(registered, name).inputs.spec.template.metadata.labels["mattermost.example.com/pair"],
+            ).toBe("mattermost");
+        }
+    });
+
+    it("keeps the settings in a ConfigMap with no secret in it, and the secrets in the Secret", () => {
+        const [configMap] = ofType(created("testpair"), "kubernetes:core/v1:ConfigMap");
+        const [secret] = ofType(created("testpair"), "kubernetes:core/v1:Secret");
+        // The SDK's marker for a secret input: the whole of stringData reaches the provider as a secret.
+        const stringData = secret?.inputs.stringData;
+        expect(stringData["4dabf18193072939515e22adb298388d"]).toBe("1b47061264138c4ac30d75fd1eb44270");
+        expect(Object.keys(stringData.value).sort()).toEqual([
+            "MM_CONFIG",
+            "MM_FILESETTINGS_PUBLICLINKSALT",
+            "MM_SQLSETTINGS_ATRESTENCRYPTKEY",
+            "MM_SQLSETTINGS_DATASOURCE",
+        ]);
+        expect(JSON.stringify(configMap?.inputs.data)).not.toMatch(/postgres:\/\/|random-/);
+        expect(configMap?.inputs.data.MM_SQLSETTINGS_DRIVERNAME).toBe("postgres");
+    });
+});
+
+describe("NginxFailover", () => {
+    const common = {
+        namespace: "chat",
+        hostname: "chat.example.com",
+        image: "nginxinc/nginx-unprivileged:1.28.0",
+        replicas: 2,
+        resources,
+        primaryService: "mattermost-1",
+        backupService: "mattermost-2",
+        mattermostPort: 8065,
+        keycloakService: "keycloak",
+        keycloakPort: 8080,
+        dnsResolver: "kube-dns.kube-system.svc.cluster.local",
+        maxBodyBytes: 104857600,
+    };
+    let openshift: NginxFailover;
+
+    beforeAll(async () => {
+        openshift = new NginxFailover("edge-os", { ...common, platform: "openshift" });
+        new NginxFailover("edge-k8s", {
+            ...common,
+            platform: "kubernetes",
+            ingressClassName: "nginx",
+            ingressTlsSecretName: "chat-tls",
+        });
+        await settled();
+    });
+
+    it("exposes OpenShift through an edge Route that redirects HTTP, outlasts the websocket ping and replaces forwarded headers", () => {
+        const routes = ofType(registered, "kubernetes:route.openshift.io/v1:Route");
+        expect(routes.map((route) => route.name)).toEqual(["edge-os-route"]);
+        const route = routes[0]?.inputs;
+        expect(route?.metadata.annotations).toEqual({
+            "haproxy.router.openshift.io/timeout": `${edgeTimeoutSeconds}s`,
+            "haproxy.router.openshift.io/set-forwarded-headers": "replace",
+        });
+        expect(edgeTimeoutSeconds).toBeGreaterThanOrEqual(240);
+        expect(route?.spec.tls).toEqual({ termination: "edge", insecureEdgeTerminationPolicy: "Redirect" });
+        expect(route?.spec.host).toBe("chat.example.com");
+        expect(created("edge-os").some((resource) => resource.type.endsWith(":Ingress"))).toBe(false);
+    });
+
+    it("exposes Kubernetes through an Ingress with the configured class and TLS secret", () => {
+        const [ingress] = ofType(created("edge-k8s"), "kubernetes:networking.k8s.io/v1:Ingress");
+        expect(ingress?.inputs.spec.ingressClassName).toBe("nginx");
+        expect(ingress?.inputs.spec.tls).toEqual([{ hosts: ["chat.example.com"], secretName: "chat-tls" }]);
+        expect(ingress?.inputs.spec.rules[0].http.paths[0].backend).toEqual({
+            service: { name: "edge-k8s", port: { name: "http" } },
+        });
+    });
+
+    it("runs unprivileged nginx read-only, with the rendered conf mounted", () => {
+        const spec = deployment(registered, "edge-os").inputs.spec;
+        expect(spec.replicas).toBe(2);
+        const pod = spec.template.spec;
+        expect(pod.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+        expect(pod.containers[0].securityContext.readOnlyRootFilesystem).toBe(true);
+        expect(pod.containers[0].ports).toEqual([
+            { name: "http", containerPort: 8080 },
+            { name: "health", containerPort: 8081 },
+        ]);
+        const [conf] = ofType(created("edge-os"), "kubernetes:core/v1:ConfigMap");
+        expect(conf?.inputs.data["nginx.conf"]).toBe(openshift.nginxConf);
+        expect(openshift.nginxConf).toContain("server mattermost-2.chat.svc.cluster.local:8065 backup;");
+    });
+
+    it("creates exactly its children", () => {
+        expect(countByType(created("edge-os"))).toEqual({
+            "mattermost:k8s:NginxFailover": 1,
+            "kubernetes:core/v1:ConfigMap": 1,
+            "kubernetes:apps/v1:Deployment": 1,
+            "kubernetes:policy/v1:PodDisruptionBudget": 1,
+            "kubernetes:core/v1:Service": 1,
+            "kubernetes:route.openshift.io/v1:Route": 1,
+        });
+    });
+});

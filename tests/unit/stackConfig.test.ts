@@ -1,0 +1,47 @@
+/**
+ * The program's own reading of the stack config, as `pulumi up` runs it: the CLI hands the SDK the
+ * config and names the encrypted keys (here through the SDK's setAllConfig, as the language host does).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { loadStackConfig } from "../../config/stack";
+
+const prodConfig = {
+    "mattermost:hostname": "chat.example.com",
+    "mattermost:databaseHost": "db.example.com",
+};
+
+function load(config: Record<string, string>, secretKeys: string[]) {
+    pulumi.runtime.setAllConfig(config, secretKeys);
+    return loadStackConfig();
+}
+
+describe("loadStackConfig", () => {
+    it("refuses to run without a required secret, naming it and how to set it", () => {
+        expect(() => load(prodConfig, [])).toThrow(
+            "The stack configuration has 1 problem(s):\n  - mattermost:databasePassword: is required with databaseMode external and is not set. Set it with: pulumi config set --secret databasePassword",
+        );
+    });
+
+    it("refuses a declared secret that the stack file holds in plain text", () => {
+        expect(() => load({ ...prodConfig, "mattermost:databasePassword": "hunter2" }, [])).toThrow(
+            "mattermost:databasePassword: is stored in plain text in the stack file. Remove it and set it with: pulumi config set --secret databasePassword.",
+        );
+    });
+
+    it("hands the secret on as a Pulumi secret, in a frozen config", async () => {
+        const config = load({ ...prodConfig, "mattermost:databasePassword": "hunter2" }, [
+            "mattermost:databasePassword",
+        ]);
+        expect(Object.isFrozen(config)).toBe(true);
+        expect(Object.isFrozen(config.mattermost.settings)).toBe(true);
+        const password = config.secrets.databasePassword;
+        expect(password).toBeDefined();
+        expect(await pulumi.isSecret(password!)).toBe(true);
+    });
+
+    it("reports keys this program does not know", () => {
+        expect(() => load({ ...prodConfig, "mattermost:replica": "2" }, [])).toThrow(
+            "mattermost:replica: is not a setting of this program.",
+        );
+    });
+});
