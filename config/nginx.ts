@@ -26,6 +26,25 @@ export interface NginxConfInput {
 /** Room for multipart framing, so a file of exactly MaxFileSize still uploads. */
 export const multipartOverheadBytes = 1024 * 1024;
 
+/**
+ * The headers every location sends upstream. nginx inherits proxy_set_header from the server block only
+ * into locations that set none of their own, so each location carries the whole list.
+ */
+function proxyHeaders(connection: string): string {
+    return [
+        "proxy_set_header Host $host;",
+        "proxy_set_header X-Real-IP $remote_addr;",
+        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "proxy_set_header X-Forwarded-Proto $forwarded_proto;",
+        "proxy_set_header X-Forwarded-Host $host;",
+        "proxy_set_header X-Forwarded-Port $forwarded_port;",
+        // "" keeps upstream connections alive for reuse; "upgrade" hands a websocket over.
+        `proxy_set_header Connection ${connection};`,
+    ]
+        .map((line) => `            ${line}`)
+        .join("\n");
+}
+
 export function renderNginxConf(input: NginxConfInput): string {
     const run = input.runtimeDir.replace(/\/+$/, "");
     const bodyLimit = input.maxBodyBytes + multipartOverheadBytes;
@@ -83,12 +102,6 @@ http {
         client_max_body_size ${bodyLimit};
 
         proxy_http_version 1.1;
-        proxy_set_header Host $host;
-        proxy_set_header X-Real-IP $remote_addr;
-        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-        proxy_set_header X-Forwarded-Proto $forwarded_proto;
-        proxy_set_header X-Forwarded-Host $host;
-        proxy_set_header X-Forwarded-Port $forwarded_port;
         proxy_buffers 256 16k;
         proxy_buffer_size 16k;
 
@@ -104,8 +117,8 @@ http {
         add_header Strict-Transport-Security "max-age=63072000" always;
 
         location ~ /api/v[0-9]+/(users/)?websocket$ {
+${proxyHeaders('"upgrade"')}
             proxy_set_header Upgrade $http_upgrade;
-            proxy_set_header Connection "upgrade";
             # Mattermost pings every 60 s; a shorter idle timeout would cut healthy sockets.
             proxy_read_timeout 90s;
             proxy_send_timeout 300s;
@@ -120,7 +133,7 @@ http {
         }
         location ^~ /auth/realms/ {
             set $keycloak ${input.keycloakUrl};
-            proxy_set_header Connection "";
+${proxyHeaders('""')}
             # Keycloak's login responses carry large cookies.
             proxy_buffer_size 128k;
             proxy_buffers 8 128k;
@@ -128,7 +141,7 @@ http {
         }
         location ^~ /auth/resources/ {
             set $keycloak ${input.keycloakUrl};
-            proxy_set_header Connection "";
+${proxyHeaders('""')}
             proxy_pass $keycloak;
         }
         location ^~ /auth/ {
@@ -136,7 +149,7 @@ http {
         }
 
         location / {
-            proxy_set_header Connection "";
+${proxyHeaders('""')}
             # Mattermost's own ReadTimeout/WriteTimeout are 300 s; nginx waits no longer than the server would.
             proxy_read_timeout 300s;
             proxy_send_timeout 300s;

@@ -73,6 +73,25 @@ describe("renderNginxConf", () => {
         expect(paths.every((p) => p?.startsWith("/tmp/"))).toBe(true);
     });
 
+    it("sends the forwarded headers from every proxying location (nginx drops inherited ones once a location sets any)", () => {
+        const locations = conf.split(/\n\s*location /).slice(1);
+        const proxying = locations.filter((block) => block.includes("proxy_pass"));
+        expect(proxying.length).toBe(4);
+        for (const block of proxying) {
+            for (const header of [
+                "Host $host",
+                "X-Real-IP",
+                "X-Forwarded-For",
+                "X-Forwarded-Proto",
+                "X-Forwarded-Host",
+                "X-Forwarded-Port",
+                "Connection",
+            ]) {
+                expect(block).toContain(`proxy_set_header ${header}`);
+            }
+        }
+    });
+
     it("is deterministic", () => {
         expect(renderNginxConf(input)).toBe(conf);
     });

@@ -1,0 +1,220 @@
+/**
+ * Real nginx running the rendered nginx.conf in front of fake Mattermost servers and a fake Keycloak,
+ * all on loopback. The conf is changed only where a test host must differ from a pod: listen ports,
+ * writable paths and upstream addresses; `localize` refuses any other difference.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { projectDir } from "./render";
+
+export const nginxBinary = ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"].find((candidate) =>
+    fs.existsSync(candidate),
+);
+
+export function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const probe = net.createServer();
+        probe.once("error", reject);
+        probe.listen(0, "127.0.0.1", () => {
+            const { port } = probe.address() as net.AddressInfo;
+            probe.close(() => resolve(port));
+        });
+    });
+}
+
+export interface Addresses {
+    readonly listenPort: number;
+    readonly healthPort: number;
+    readonly primaryPort: number;
+    readonly backupPort: number;
+    readonly keycloakPort: number;
+    readonly runtimeDir: string;
+}
+
+export interface PodNames {
+    /** host:port of the primary and backup Services, and the Keycloak URL, as the pods see them. */
+    readonly primary: string;
+    readonly backup: string;
+    readonly keycloakUrl: string;
+    readonly resolver: string;
+}
+
+function replaceExactly(text: string, from: string | RegExp, to: string, times: number): string {
+    const pattern =
+        typeof from === "string"
+            ? new RegExp(from.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "g")
+            : new RegExp(from.source, from.flags.includes("g") ? from.flags : `${from.flags}g`);
+    const found = text.match(pattern)?.length ?? 0;
+    if (found !== times) {
+        throw new Error(`expected ${times} occurrence(s) of ${String(from)} in nginx.conf, found ${found}`);
+    }
+    return text.replace(pattern, to);
+}
+
+/** The pod's nginx.conf, made runnable on this host; throws if anything else would have to change. */
+export function localize(conf: string, pod: PodNames, local: Addresses): string {
+    let text = conf;
+    text = replaceExactly(text, /^(\s*)listen 8080;$/m, `$1listen 127.0.0.1:${local.listenPort};`, 1);
+    text = replaceExactly(text, /^(\s*)listen 8081;$/m, `$1listen 127.0.0.1:${local.healthPort};`, 1);
+    text = replaceExactly(text, / \/tmp\//g, ` ${local.runtimeDir}/`, 6);
+    text = replaceExactly(text, `server ${pod.primary} `, `server 127.0.0.1:${local.primaryPort} `, 1);
+    text = replaceExactly(text, `server ${pod.backup} `, `server 127.0.0.1:${local.backupPort} `, 1);
+    text = replaceExactly(text, pod.keycloakUrl, `http://127.0.0.1:${local.keycloakPort}`, 2);
+    text = replaceExactly(text, `resolver ${pod.resolver} `, "resolver 127.0.0.1 ", 1);
+    const changed = conf.split("\n").filter((line, index) => line !== text.split("\n")[index]);
+    const allowed = /^\s*(listen|pid|\w+_temp_path|server|set \$keycloak|resolver) /;
+    const unexpected = changed.filter((line) => !allowed.test(line));
+    if (unexpected.length > 0 || text.includes("svc.cluster.local")) {
+        throw new Error(`localize changed more than ports, paths and upstream addresses: ${unexpected.join(" | ")}`);
+    }
+    return text;
+}
+
+export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+        if (await check().catch(() => false)) {
+            return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+export interface HttpResult {
+    readonly status: number;
+    readonly body: string;
+    readonly headers: http.IncomingHttpHeaders;
+}
+
+export function request(port: number, options: http.RequestOptions & { body?: string } = {}): Promise<HttpResult> {
+    return new Promise((resolve, reject) => {
+        const outgoing = http.request(
+            { host: "127.0.0.1", port, agent: false, timeout: 5000, ...options },
+            (response) => {
+                const chunks: Buffer[] = [];
+                response.on("data", (chunk: Buffer) => chunks.push(chunk));
+                response.on("end", () =>
+                    resolve({
+                        status: response.statusCode ?? 0,
+                        body: Buffer.concat(chunks).toString("utf8"),
+                        headers: response.headers,
+                    }),
+                );
+            },
+        );
+        outgoing.on("timeout", () => outgoing.destroy(new Error("request timed out")));
+        outgoing.on("error", reject);
+        outgoing.end(options.body);
+    });
+}
+
+export interface FakeServer {
+    readonly process: ChildProcess;
+    readonly output: () => string;
+}
+
+export async function startFakeMattermost(
+    name: string,
+    port: number,
+    options: { dieOnPost?: boolean } = {},
+): Promise<FakeServer> {
+    // One node process with tsx's loader (not the tsx CLI, which forks), so that killing it kills the server.
+    const child = spawn(
+        process.execPath,
+        [
+            "--import",
+            "tsx",
+            "tests/helpers/fakeMattermost.ts",
+            "--name",
+            name,
+            "--port",
+            String(port),
+            ...(options.dieOnPost ? ["--die-on-post"] : []),
+        ],
+        {
+            cwd: projectDir,
+            stdio: ["ignore", "pipe", "pipe"],
+        },
+    );
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    await waitFor(() => Promise.resolve(output.includes("ready")), 15000, `fake ${name} to listen`);
+    return { process: child, output: () => output };
+}
+
+export interface FakeKeycloak {
+    readonly server: http.Server;
+    readonly seen: { path: string; headers: http.IncomingHttpHeaders }[];
+}
+
+export function startFakeKeycloak(port: number): Promise<FakeKeycloak> {
+    const seen: FakeKeycloak["seen"] = [];
+    const server = http.createServer((incoming, response) => {
+        seen.push({ path: incoming.url ?? "", headers: incoming.headers });
+        response.writeHead(200, { "content-type": "application/json" });
+        response.end(JSON.stringify({ keycloak: true, path: incoming.url }));
+    });
+    return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve({ server, seen })));
+}
+
+export interface RunningNginx {
+    readonly process: ChildProcess;
+    readonly log: () => string;
+    stop(): Promise<void>;
+}
+
+/** `nginx -t`, with its output in a file for the reason given at startNginx. */
+export function checkConf(confFile: string): { status: number | null; output: string } {
+    const logFile = path.join(path.dirname(confFile), "nginx-t.log");
+    const logFd = fs.openSync(logFile, "w");
+    const run = spawnSync(nginxBinary ?? "nginx", ["-t", "-e", "stderr", "-c", confFile], {
+        stdio: ["ignore", logFd, logFd],
+    });
+    fs.closeSync(logFd);
+    return { status: run.status, output: fs.readFileSync(logFile, "utf8") };
+}
+
+export async function startNginx(confFile: string, healthPort: number): Promise<RunningNginx> {
+    // The conf logs to /dev/stdout and /dev/stderr, as containers do. Those must be files or pipes:
+    // node's own stdio pipes are sockets, which cannot be opened through /dev/std*.
+    const logFile = path.join(path.dirname(confFile), "nginx.log");
+    const logFd = fs.openSync(logFile, "a");
+    const child = spawn(nginxBinary ?? "nginx", ["-e", "stderr", "-c", confFile], { stdio: ["ignore", logFd, logFd] });
+    fs.closeSync(logFd);
+    const log = () => fs.readFileSync(logFile, "utf8");
+    try {
+        await waitFor(
+            async () => (await request(healthPort, { path: "/healthz" })).status === 200,
+            10000,
+            "nginx to answer",
+        );
+    } catch (error) {
+        await stopProcess(child);
+        throw new Error(`${String(error)}; nginx said: ${log()}`);
+    }
+    return { process: child, log, stop: () => stopProcess(child) };
+}
+
+export function makeRuntimeDir(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nginx-run-"));
+    // nginx's workers drop root and must still write temporary bodies here.
+    fs.chmodSync(dir, 0o777);
+    return dir;
+}
+
+export function stopProcess(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+    return new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) {
+            resolve();
+            return;
+        }
+        child.once("exit", () => resolve());
+        child.kill(signal);
+    });
+}

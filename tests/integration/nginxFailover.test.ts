@@ -1,0 +1,308 @@
+/**
+ * The rendered nginx.conf of the test stack, run by real nginx in front of two fake Mattermost servers
+ * (separate processes, killed for real) and a fake Keycloak, all on loopback. Bounded: every loop has a
+ * fixed number of requests and a deadline.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import WebSocket from "ws";
+import {
+    checkConf,
+    freePort,
+    localize,
+    makeRuntimeDir,
+    nginxBinary,
+    request,
+    startFakeKeycloak,
+    startFakeMattermost,
+    startNginx,
+    stopProcess,
+    waitFor,
+    type Addresses,
+    type FakeKeycloak,
+    type FakeServer,
+    type PodNames,
+    type RunningNginx,
+} from "../helpers/nginxHarness";
+import { renderStack, type Rendered } from "../helpers/render";
+
+// How the test stack's pods address their upstreams (namespace mattermost-test, Kubernetes DNS).
+const pod: PodNames = {
+    primary: "mattermost-1.mattermost-test.svc.cluster.local:8065",
+    backup: "mattermost-2.mattermost-test.svc.cluster.local:8065",
+    keycloakUrl: "http://keycloak.mattermost-test.svc.cluster.local:8080",
+    resolver: "kube-dns.kube-system.svc.cluster.local",
+};
+
+let rendered: Rendered;
+
+beforeAll(() => {
+    if (!nginxBinary) {
+        throw new Error("nginx is not installed: apt-get install nginx-light (.ci/run does this)");
+    }
+    rendered = renderStack("test");
+}, 60000);
+
+afterAll(() => fs.rmSync(rendered.dir, { recursive: true, force: true }));
+
+interface Environment {
+    readonly local: Addresses;
+    readonly nginx: RunningNginx;
+    readonly primary: FakeServer;
+    readonly backup: FakeServer;
+    readonly keycloak: FakeKeycloak;
+    stop(): Promise<void>;
+}
+
+async function environment(options: { primaryDiesOnPost?: boolean } = {}): Promise<Environment> {
+    const local: Addresses = {
+        listenPort: await freePort(),
+        healthPort: await freePort(),
+        primaryPort: await freePort(),
+        backupPort: await freePort(),
+        keycloakPort: await freePort(),
+        runtimeDir: makeRuntimeDir(),
+    };
+    const confFile = path.join(local.runtimeDir, "nginx.conf");
+    fs.writeFileSync(confFile, localize(rendered.file("files/nginx/nginx.conf"), pod, local));
+    const primary = await startFakeMattermost("primary", local.primaryPort, { dieOnPost: options.primaryDiesOnPost });
+    const backup = await startFakeMattermost("backup", local.backupPort);
+    const keycloak = await startFakeKeycloak(local.keycloakPort);
+    let nginx: RunningNginx;
+    try {
+        nginx = await startNginx(confFile, local.healthPort);
+    } catch (error) {
+        await Promise.all([stopProcess(primary.process), stopProcess(backup.process)]);
+        await new Promise((resolve) => keycloak.server.close(resolve));
+        throw error;
+    }
+    return {
+        local,
+        nginx,
+        primary,
+        backup,
+        keycloak,
+        async stop() {
+            await nginx.stop();
+            await Promise.all([stopProcess(primary.process), stopProcess(backup.process)]);
+            await new Promise((resolve) => keycloak.server.close(resolve));
+            fs.rmSync(local.runtimeDir, { recursive: true, force: true });
+        },
+    };
+}
+
+function servedBy(body: string): string {
+    return (JSON.parse(body) as { server: string }).server;
+}
+
+function messageText(data: WebSocket.RawData): string {
+    return Buffer.isBuffer(data)
+        ? data.toString("utf8")
+        : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString("utf8");
+}
+
+/** A websocket client that reconnects on close, as the Mattermost apps do, and records who greeted it. */
+class ReconnectingClient {
+    public readonly greetings: string[] = [];
+    private socket?: WebSocket;
+    private stopped = false;
+    private attempts = 0;
+
+    constructor(private readonly port: number) {
+        this.connect();
+    }
+
+    private connect(): void {
+        if (this.stopped || this.attempts >= 40) {
+            return;
+        }
+        this.attempts += 1;
+        const socket = new WebSocket(`ws://127.0.0.1:${this.port}/api/v4/websocket`, { handshakeTimeout: 3000 });
+        this.socket = socket;
+        socket.on("message", (data: WebSocket.RawData) => {
+            this.greetings.push((JSON.parse(messageText(data)) as { server: string }).server);
+        });
+        socket.on("error", () => undefined);
+        socket.on("close", () => setTimeout(() => this.connect(), 100));
+    }
+
+    get last(): string | undefined {
+        return this.greetings[this.greetings.length - 1];
+    }
+
+    stop(): void {
+        this.stopped = true;
+        this.socket?.terminate();
+    }
+}
+
+describe("the rendered nginx.conf in real nginx", () => {
+    it("passes nginx -t with only ports, paths and upstream addresses changed", () => {
+        const runtimeDir = makeRuntimeDir();
+        try {
+            const confFile = path.join(runtimeDir, "nginx.conf");
+            const local = {
+                listenPort: 18080,
+                healthPort: 18081,
+                primaryPort: 18065,
+                backupPort: 18066,
+                keycloakPort: 18090,
+                runtimeDir,
+            };
+            fs.writeFileSync(confFile, localize(rendered.file("files/nginx/nginx.conf"), pod, local));
+            const check = checkConf(confFile);
+            expect(check.output).toContain("test is successful");
+            expect(check.status).toBe(0);
+        } finally {
+            fs.rmSync(runtimeDir, { recursive: true, force: true });
+        }
+    });
+
+    describe("with a healthy primary", () => {
+        let env: Environment;
+        beforeAll(async () => {
+            env = await environment();
+        }, 60000);
+        afterAll(() => env?.stop());
+
+        it("sends every request to the primary", async () => {
+            const servers: string[] = [];
+            for (let i = 0; i < 20; i += 1) {
+                const response = await request(env.local.listenPort, { path: `/api/v4/users/me?i=${i}` });
+                expect(response.status).toBe(200);
+                servers.push(servedBy(response.body));
+            }
+            expect(new Set(servers)).toEqual(new Set(["primary"]));
+        });
+
+        it("upgrades websockets and passes them to the primary with the client's Host (Mattermost's origin check)", async () => {
+            const greeting = await new Promise<{ server: string; host: string }>((resolve, reject) => {
+                const socket = new WebSocket(`ws://127.0.0.1:${env.local.listenPort}/api/v4/websocket`, {
+                    handshakeTimeout: 3000,
+                    headers: { host: "chat.test.example.com" },
+                });
+                socket.once("message", (data: WebSocket.RawData) => {
+                    socket.close();
+                    resolve(JSON.parse(messageText(data)) as { server: string; host: string });
+                });
+                socket.once("error", reject);
+            });
+            expect(greeting).toEqual({ event: "hello", server: "primary", host: "chat.test.example.com" });
+        });
+
+        it("forwards the client's host, address and scheme", async () => {
+            const response = await request(env.local.listenPort, {
+                path: "/api/v4/system/ping",
+                headers: { host: "chat.test.example.com", "x-forwarded-proto": "https" },
+            });
+            const headers = (JSON.parse(response.body) as { headers: Record<string, string> }).headers;
+            expect(headers.host).toBe("chat.test.example.com");
+            expect(headers["x-forwarded-proto"]).toBe("https");
+            expect(headers["x-forwarded-for"]).toBe("127.0.0.1");
+            expect(headers["x-real-ip"]).toBe("127.0.0.1");
+        });
+
+        it("refuses a body above Mattermost's MaxFileSize before reading it", async () => {
+            const response = await request(env.local.listenPort, {
+                method: "POST",
+                path: "/api/v4/files",
+                headers: { "content-length": String(200 * 1024 * 1024) },
+            }).catch((error: Error) => ({ status: -1, body: error.message, headers: {} }));
+            expect(response.status).toBe(413);
+            expect(JSON.parse((await request(env.local.primaryPort, { path: "/__posts" })).body)).toEqual({ posts: 0 });
+        });
+
+        it("sends /auth/realms/... to Keycloak with its path and forwarded headers intact", async () => {
+            const response = await request(env.local.listenPort, {
+                path: "/auth/realms/mattermost/.well-known/openid-configuration",
+                headers: { host: "chat.test.example.com", "x-forwarded-proto": "https" },
+            });
+            expect(response.status).toBe(200);
+            expect(JSON.parse(response.body)).toEqual({
+                keycloak: true,
+                path: "/auth/realms/mattermost/.well-known/openid-configuration",
+            });
+            const seen = env.keycloak.seen.at(-1);
+            expect(seen?.headers["x-forwarded-host"]).toBe("chat.test.example.com");
+            expect(seen?.headers["x-forwarded-proto"]).toBe("https");
+            expect(seen?.headers["x-forwarded-port"]).toBe("443");
+        });
+
+        it.each([
+            "/auth/admin/master/console/",
+            "/auth/admin/realms/mattermost/users",
+            "/auth/realms/master/protocol/openid-connect/auth",
+            "/auth/",
+        ])("refuses %s publicly, without asking Keycloak", async (publicPath) => {
+            const before = env.keycloak.seen.length;
+            const response = await request(env.local.listenPort, { path: publicPath });
+            expect(response.status).toBe(404);
+            expect(env.keycloak.seen.length).toBe(before);
+        });
+    });
+
+    it("fails over to the backup when the primary dies: no failed GET, websockets reconnect to the backup", async () => {
+        const env = await environment();
+        const clients = [0, 1, 2].map(() => new ReconnectingClient(env.local.listenPort));
+        try {
+            await waitFor(
+                () => Promise.resolve(clients.every((client) => client.last === "primary")),
+                5000,
+                "websockets on the primary",
+            );
+            const results: { status: number; server?: string }[] = [];
+            const started = Date.now();
+            let killed = false;
+            // 150 polls, 20 ms apart: about 3 s, with the primary killed after the first 25.
+            for (let i = 0; i < 150; i += 1) {
+                if (i === 25) {
+                    env.primary.process.kill("SIGKILL");
+                    killed = true;
+                }
+                const response = await request(env.local.listenPort, { path: `/api/v4/channels?poll=${i}` }).catch(
+                    () => ({ status: 0, body: "" }),
+                );
+                results.push({
+                    status: response.status,
+                    server: response.status === 200 ? servedBy(response.body) : undefined,
+                });
+                await new Promise((resolve) => setTimeout(resolve, 20));
+            }
+            expect(killed).toBe(true);
+            expect(Date.now() - started).toBeLessThan(20000);
+            expect(results.filter((result) => result.status !== 200)).toEqual([]);
+            expect(results.slice(0, 25).every((result) => result.server === "primary")).toBe(true);
+            expect(results.slice(30).every((result) => result.server === "backup")).toBe(true);
+            await waitFor(
+                () => Promise.resolve(clients.every((client) => client.last === "backup")),
+                5000,
+                "websockets on the backup",
+            );
+        } finally {
+            clients.forEach((client) => client.stop());
+            await env.stop();
+        }
+    }, 60000);
+
+    it("never replays a POST that reached the primary before it died", async () => {
+        const env = await environment({ primaryDiesOnPost: true });
+        try {
+            const response = await request(env.local.listenPort, {
+                method: "POST",
+                path: "/api/v4/posts",
+                headers: { "content-type": "application/json" },
+                body: JSON.stringify({ channel_id: "c1", message: "sent once" }),
+            });
+            await waitFor(() => Promise.resolve(env.primary.process.exitCode !== null), 5000, "the primary to die");
+            expect(env.primary.output()).toContain("POST /api/v4/posts received");
+            expect(response.status).toBe(502);
+            expect(JSON.parse((await request(env.local.backupPort, { path: "/__posts" })).body)).toEqual({ posts: 0 });
+            // The primary is gone now, so the next POST never reaches it and the backup takes it.
+            const next = await request(env.local.listenPort, { method: "POST", path: "/api/v4/posts", body: "{}" });
+            expect(next.status).toBe(201);
+            expect(servedBy(next.body)).toBe("backup");
+        } finally {
+            await env.stop();
+        }
+    }, 60000);
+});
