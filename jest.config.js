@@ -4,4 +4,5 @@ module.exports = {
     transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", diagnostics: false }] },
     testMatch: ["<rootDir>/tests/**/*.test.ts"],
     testTimeout: 60000,
+    reporters: ["default", "<rootDir>/tests/summaryReporter.js"],
 };

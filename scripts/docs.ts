@@ -4,6 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as prettier from "prettier";
 import * as yaml from "yaml";
 import { configKeyNames, configKeys, projectName, type ConfigKey } from "../config/keys";
 
@@ -66,11 +67,23 @@ export function readmeWithReference(readme: string): string {
     return readme.slice(0, start) + configReference() + readme.slice(end + endMarker.length);
 }
 
-function main(): void {
+/** The text as prettier would leave it, so that `npm run format` and `npm run docs` agree. */
+async function formatted(file: string, text: string): Promise<string> {
+    const target = path.join(projectDir, file);
+    return prettier.format(text, { ...(await prettier.resolveConfig(target)), filepath: target });
+}
+
+async function main(): Promise<void> {
     const check = process.argv.includes("--check");
     const targets: [string, string][] = [
-        ["Pulumi.yaml", pulumiYaml()],
-        ["README.md", readmeWithReference(fs.readFileSync(path.join(projectDir, "README.md"), "utf8"))],
+        ["Pulumi.yaml", await formatted("Pulumi.yaml", pulumiYaml())],
+        [
+            "README.md",
+            await formatted(
+                "README.md",
+                readmeWithReference(fs.readFileSync(path.join(projectDir, "README.md"), "utf8")),
+            ),
+        ],
     ];
     const stale: string[] = [];
     for (const [file, wanted] of targets) {
@@ -92,5 +105,8 @@ function main(): void {
 }
 
 if (require.main === module) {
-    main();
+    main().catch((error: unknown) => {
+        console.error(error);
+        process.exit(1);
+    });
 }
