@@ -4,5 +4,6 @@ module.exports = {
     transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", diagnostics: false }] },
     testMatch: ["<rootDir>/tests/**/*.test.ts"],
     testTimeout: 60000,
+    restoreMocks: true,
     reporters: ["default", "<rootDir>/tests/summaryReporter.js"],
 };

@@ -1,11 +1,13 @@
 // Ends every jest run with the plain closing line CI reads: "N passed, M failed" (", K skipped").
+// Written when the process exits, so that it comes after jest's own summary.
+const fs = require("node:fs");
+
 class SummaryReporter {
     onRunComplete(_contexts, results) {
         const skipped = results.numPendingTests + results.numTodoTests;
         const failed = results.numFailedTests + results.numRuntimeErrorTestSuites;
-        process.stdout.write(
-            `\n${results.numPassedTests} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`,
-        );
+        const line = `${results.numPassedTests} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`;
+        process.once("exit", () => fs.writeSync(1, line));
     }
 }
 

@@ -28,7 +28,22 @@ describe("loadStackConfig", () => {
         );
     });
 
+    it("prints the configuration's warnings", () => {
+        const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
+        try {
+            load({ ...prodConfig, "mattermost:databasePassword": "hunter2" }, ["mattermost:databasePassword"]);
+            expect(warn.mock.calls.map(([text]) => String(text))).toEqual([
+                expect.stringContaining(
+                    "mattermost:mattermostEdition: the Enterprise image without a license runs as Mattermost Entry",
+                ),
+            ]);
+        } finally {
+            warn.mockRestore();
+        }
+    });
+
     it("hands the secret on as a Pulumi secret, in a frozen config", async () => {
+        jest.spyOn(console, "warn").mockImplementation(() => undefined);
         const config = load({ ...prodConfig, "mattermost:databasePassword": "hunter2" }, [
             "mattermost:databasePassword",
         ]);
