@@ -211,42 +211,33 @@ describe("rollouts", () => {
 });
 
 describe("render refuses bad configuration", () => {
-    function withStackFile(text: string): string {
+    /** Renders a throw-away stack file in-process; returns the render and where it would have written. */
+    function renderStackFile(text: string): { render: Promise<unknown>; outDir: string } {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "render-broken-"));
-        fs.writeFileSync(path.join(dir, "Pulumi.broken.yaml"), text);
-        return dir;
+        const stackFile = path.join(dir, "Pulumi.broken.yaml");
+        fs.writeFileSync(stackFile, text);
+        const outDir = path.join(dir, "out");
+        return { render: renderInProcess({ projectDir, stack: "broken", stackFile, outDir }), outDir };
     }
 
     it("fails with the same messages as pulumi up, before running the program", async () => {
-        const dir = withStackFile("config:\n  mattermost:hostname: chat.example.com\n  mattermost:platform: gke\n");
-        await expect(
-            renderInProcess({
-                projectDir,
-                stack: "broken",
-                stackFile: path.join(dir, "Pulumi.broken.yaml"),
-                outDir: path.join(dir, "out"),
-            }),
-        ).rejects.toThrow(
+        const { render, outDir } = renderStackFile(
+            "config:\n  mattermost:hostname: chat.example.com\n  mattermost:platform: gke\n",
+        );
+        await expect(render).rejects.toThrow(
             new RenderConfigError(
                 'The stack configuration has 2 problem(s):\n  - mattermost:platform: "gke" is not allowed. Use "kubernetes" or "openshift".\n' +
                     "  - mattermost:databaseHost: is required with databaseMode external. Set it to the PostgreSQL host name: pulumi config set databaseHost <host>.",
             ),
         );
-        expect(fs.existsSync(path.join(dir, "out"))).toBe(false);
+        expect(fs.existsSync(outDir)).toBe(false);
     });
 
     it("refuses a secret written in plain text into the stack file", async () => {
-        const dir = withStackFile(
+        const { render } = renderStackFile(
             "config:\n  mattermost:hostname: chat.example.com\n  mattermost:databaseHost: db.example.com\n  mattermost:databasePassword: hunter2\n",
         );
-        await expect(
-            renderInProcess({
-                projectDir,
-                stack: "broken",
-                stackFile: path.join(dir, "Pulumi.broken.yaml"),
-                outDir: path.join(dir, "out"),
-            }),
-        ).rejects.toThrow(
+        await expect(render).rejects.toThrow(
             "mattermost:databasePassword: is stored in plain text in the stack file. Remove it and set it with: pulumi config set --secret databasePassword.",
         );
     });
