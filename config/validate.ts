@@ -97,14 +97,10 @@ const bool = (key: string) =>
 const integer = (min: number, max: number) =>
     z
         .string()
-        .regex(/^-?\d+$/, { error: `must be a whole number from ${min} to ${max}` })
-        .transform(Number)
-        .pipe(
-            z
-                .number()
-                .min(min, { error: `must be at least ${min}` })
-                .max(max, { error: `must be at most ${max}` }),
-        );
+        .refine((text) => /^-?\d+$/.test(text) && Number(text) >= min && Number(text) <= max, {
+            error: `must be a whole number from ${min} to ${max}`,
+        })
+        .transform(Number);
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
     z.enum(values, {
         error: (issue) =>
@@ -128,7 +124,10 @@ const stringList = z
         try {
             return JSON.parse(text) as unknown;
         } catch {
-            context.addIssue({ code: "custom", message: "is not a list" });
+            context.addIssue({
+                code: "custom",
+                message: "is not a list. Write it as a YAML list of `Section.Key=value` strings",
+            });
             return z.NEVER;
         }
     })
@@ -166,11 +165,15 @@ const fieldSchemas = {
     dnsResolver: z
         .string()
         .refine((value) => value === "" || hostnamePattern.test(value) || /^[0-9.:a-f]+$/.test(value), {
-            error: "is neither a host name nor an IP address",
+            error: "is neither a host name nor an IP address. Name the cluster's DNS Service, or leave it empty for the platform's default",
         }),
     ingressClassName: z.string(),
     ingressTlsSecretName: z.string(),
-    keycloakServiceName: z.string().regex(namespacePattern, { error: "is not a valid Service name" }),
+    keycloakServiceName: z
+        .string()
+        .regex(namespacePattern, {
+            error: "is not a valid Service name. Use lower-case letters, digits and '-', e.g. keycloak",
+        }),
     keycloakServicePort: integer(1, 65535),
     databaseMode: oneOf(["external", "inCluster"]),
     databaseHost: z
@@ -179,16 +182,20 @@ const fieldSchemas = {
             (value) =>
                 value === "" || hostnamePattern.test(value) || /^[0-9.]+$/.test(value) || namespacePattern.test(value),
             {
-                error: "is not a host name or an IP address",
+                error: "is not a host name or an IP address. Use the PostgreSQL server's DNS name, e.g. postgres.db.example.com",
             },
         ),
     databasePort: integer(1, 65535),
     databaseName: z
         .string()
-        .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { error: "is not a plain PostgreSQL identifier (letters, digits, _)" }),
+        .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, {
+            error: "is not a plain PostgreSQL identifier. Use letters, digits and _, e.g. mattermost",
+        }),
     databaseUser: z
         .string()
-        .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { error: "is not a plain PostgreSQL identifier (letters, digits, _)" }),
+        .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, {
+            error: "is not a plain PostgreSQL identifier. Use letters, digits and _, e.g. mattermost",
+        }),
     databaseSslMode: oneOf(["disable", "require", "verify-ca", "verify-full"]),
     databaseConnectTimeout: integer(1, 300),
     databasePassword: z.string(),

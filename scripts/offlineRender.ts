@@ -86,7 +86,6 @@ function readablePlaceholders(text: string): string {
 interface RecordedResource {
     type: string;
     name: string;
-    urn?: string;
     parent?: string;
     dependencies: string[];
     custom: boolean;
@@ -95,7 +94,8 @@ interface RecordedResource {
 }
 
 function isKubernetesObject(resource: RecordedResource): boolean {
-    return resource.custom && resource.type.startsWith("kubernetes:") && !resource.type.startsWith("pulumi:providers:");
+    // Providers are typed pulumi:providers:kubernetes, so this is every object the provider would apply.
+    return resource.custom && resource.type.startsWith("kubernetes:");
 }
 
 /** What the mock provider returns: inputs plus what a real provider would add, deterministically. */
@@ -105,7 +105,7 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
     }
     if (type.startsWith("kubernetes:")) {
         const metadata = (inputs.metadata ?? {}) as Record<string, unknown>;
-        if (metadata.name === undefined && type !== "pulumi:providers:kubernetes") {
+        if (metadata.name === undefined) {
             // Pulumi auto-names with a random suffix; here the suffix is a hash of the content, so the
             // render is stable and a content change shows as a new name, as it rolls the pods for real.
             return {
@@ -149,10 +149,9 @@ function renderedFiles(objects: RecordedResource[]): Map<string, string> {
     return files;
 }
 
+/** The object as applied: its inputs, with the name the provider gives auto-named objects. */
 function manifestOf(resource: RecordedResource): Record<string, unknown> {
-    const metadata = { ...(resource.state.metadata as Record<string, unknown>) };
-    const manifest: Record<string, unknown> = { ...resource.inputs, metadata };
-    return manifest;
+    return { ...resource.inputs, metadata: resource.state.metadata };
 }
 
 function sortKey(manifest: Record<string, unknown>): string {
@@ -198,22 +197,19 @@ export async function renderStack(options: RenderOptions): Promise<RenderResult>
         waitForRPCs(): Promise<void>;
     };
 
+    // Each registration passes the monitor (which knows parent and dependencies) and then the mocks
+    // (which see the inputs); both fill the same record.
     const recorded = new Map<string, RecordedResource>();
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
                 const inputs = args.inputs as Record<string, unknown>;
                 const state = mockState(args.type, args.name, inputs);
-                const key = `${args.type}::${args.name}`;
-                const entry = recorded.get(key) ?? {
-                    type: args.type,
-                    name: args.name,
-                    dependencies: [],
-                    custom: args.custom ?? true,
-                    inputs,
-                    state,
-                };
-                recorded.set(key, { ...entry, custom: args.custom ?? true, inputs, state });
+                const entry = recorded.get(`${args.type}::${args.name}`);
+                if (entry) {
+                    entry.inputs = inputs;
+                    entry.state = state;
+                }
                 return { id: args.custom === false ? "" : `${args.name}-id`, state };
             },
             call(args) {
@@ -224,30 +220,18 @@ export async function renderStack(options: RenderOptions): Promise<RenderResult>
         stack,
         false,
     );
-
-    // The mock hands newResource neither the parent nor the dependencies: read them off the request.
     const monitor = settings.getMonitor();
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (request: RegisterRequest, callback: unknown) => {
-        const key = `${request.getType()}::${request.getName()}`;
-        const entry = recorded.get(key);
-        const relations = {
+        recorded.set(`${request.getType()}::${request.getName()}`, {
+            type: request.getType(),
+            name: request.getName(),
+            custom: request.getCustom(),
             parent: request.getParent() || undefined,
             dependencies: [...request.getDependenciesList()].sort(),
-        };
-        recorded.set(
-            key,
-            entry
-                ? { ...entry, ...relations }
-                : {
-                      type: request.getType(),
-                      name: request.getName(),
-                      custom: request.getCustom(),
-                      inputs: {},
-                      state: {},
-                      ...relations,
-                  },
-        );
+            inputs: {},
+            state: {},
+        });
         return register(request, callback);
     };
 

@@ -62,7 +62,7 @@ describe("validateStackConfig", () => {
             { production: "yes" },
             'mattermost:production: "yes" must be true or false. Set it with: pulumi config set production true.',
         ],
-        ["integer", { nginxReplicas: "0" }, 'mattermost:nginxReplicas: "0" must be at least 1.'],
+        ["integer", { nginxReplicas: "0" }, 'mattermost:nginxReplicas: "0" must be a whole number from 1 to 10.'],
         [
             "unknown key",
             { replicas: "3" },
