@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MattermostPair, httpPort } from "./components/mattermostPair";
 import { NginxFailover } from "./components/nginxFailover";
 import { Postgres } from "./components/postgres";
-import { postgresUrl } from "./config/database";
+import { externalDatabaseUrl } from "./config/database";
 import { loadStackConfig } from "./config/stack";
 
 const config = loadStackConfig();
@@ -22,38 +22,12 @@ const opts = { providers: { kubernetes: provider }, dependsOn: namespaceResource
 const database = config.database;
 const databaseUrl =
     database.mode === "inCluster"
-        ? (() => {
-              const postgres = new Postgres(
-                  "mattermost-postgres",
-                  { namespace, image: database.image, database: database.name, user: database.user },
-                  opts,
-              );
-              // Traffic to the in-cluster database never leaves the namespace.
-              return pulumi.secret(
-                  pulumi.all([postgres.host, postgres.password]).apply(([host, password]) =>
-                      postgresUrl({
-                          host,
-                          port: postgres.port,
-                          database: database.name,
-                          user: database.user,
-                          password,
-                          parameters: { sslmode: "disable", connect_timeout: "10" },
-                      }),
-                  ),
-              );
-          })()
-        : pulumi.secret(
-              config.secrets.databasePassword!.apply((password) =>
-                  postgresUrl({
-                      host: database.host,
-                      port: database.port,
-                      database: database.name,
-                      user: database.user,
-                      password,
-                      parameters: { sslmode: database.sslMode, connect_timeout: String(database.connectTimeout) },
-                  }),
-              ),
-          );
+        ? new Postgres(
+              "mattermost-postgres",
+              { namespace, image: database.image, database: database.name, user: database.user },
+              opts,
+          ).url
+        : pulumi.secret(database.password.apply((password) => externalDatabaseUrl(database, password)));
 
 const pair = new MattermostPair(
     "mattermost",

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { postgresUrl } from "../config/database";
 import {
     containerResources,
     labels,
@@ -33,6 +34,8 @@ export class Postgres extends pulumi.ComponentResource {
     public readonly host: pulumi.Output<string>;
     public readonly port: number = port;
     public readonly password: pulumi.Output<string>;
+    /** `postgres://` URL for the database and user (a secret). */
+    public readonly url: pulumi.Output<string>;
 
     constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
         super(postgresType, name, {}, opts);
@@ -127,6 +130,19 @@ export class Postgres extends pulumi.ComponentResource {
 
         this.host = pulumi.interpolate`${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`;
         this.password = password.result;
-        this.registerOutputs({ host: this.host, port: this.port, password: this.password });
+        this.url = pulumi.secret(
+            pulumi.all([this.host, this.password]).apply(([host, secret]) =>
+                postgresUrl({
+                    host,
+                    port,
+                    database: args.database,
+                    user: args.user,
+                    password: secret,
+                    // Traffic to the in-cluster database never leaves the namespace.
+                    parameters: { sslmode: "disable", connect_timeout: "10" },
+                }),
+            ),
+        );
+        this.registerOutputs({ host: this.host, port: this.port, password: this.password, url: this.url });
     }
 }

@@ -1,4 +1,5 @@
 /** Connection strings, built in one place so that every consumer escapes them the same way. */
+import type { ExternalDatabase } from "./validate";
 
 export interface PostgresConnection {
     readonly host: string;
@@ -19,4 +20,16 @@ export function postgresUrl(connection: PostgresConnection): string {
     const credentials = `${encodeURIComponent(connection.user)}:${encodeURIComponent(connection.password)}`;
     const address = `${connection.host}:${connection.port}`;
     return `postgres://${credentials}@${address}/${encodeURIComponent(connection.database)}${query ? `?${query}` : ""}`;
+}
+
+/** The URL of the company database, verified as `sslMode` says. */
+export function externalDatabaseUrl(database: ExternalDatabase, password: string): string {
+    return postgresUrl({
+        host: database.host,
+        port: database.port,
+        database: database.name,
+        user: database.user,
+        password,
+        parameters: { sslmode: database.sslMode, connect_timeout: String(database.connectTimeout) },
+    });
 }

@@ -5,13 +5,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { configKeyNames, projectName } from "./keys";
-import { describeProblems, validateStackConfig, type StackSettings } from "./validate";
+import {
+    describeProblems,
+    validateStackConfig,
+    type ExternalDatabase,
+    type InClusterDatabase,
+    type StackSettings,
+} from "./validate";
 
 export interface StackConfig extends StackSettings {
-    readonly secrets: {
-        /** Set only with databaseMode external. */
-        readonly databasePassword?: pulumi.Output<string>;
-    };
+    readonly database: InClusterDatabase | (ExternalDatabase & { readonly password: pulumi.Output<string> });
 }
 
 export class ConfigError extends Error {
@@ -56,9 +59,9 @@ export function loadStackConfig(): StackConfig {
     const settings = result.settings;
     return deepFreeze({
         ...settings,
-        secrets: {
-            databasePassword:
-                settings.database.mode === "external" ? config.requireSecret("databasePassword") : undefined,
-        },
+        database:
+            settings.database.mode === "external"
+                ? { ...settings.database, password: config.requireSecret("databasePassword") }
+                : settings.database,
     });
 }

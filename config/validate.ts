@@ -27,22 +27,24 @@ export interface Resources {
     readonly limits: { readonly cpu: string; readonly memory: string };
 }
 
-export type DatabaseSettings =
-    | {
-          readonly mode: "inCluster";
-          readonly image: string;
-          readonly name: string;
-          readonly user: string;
-      }
-    | {
-          readonly mode: "external";
-          readonly host: string;
-          readonly port: number;
-          readonly name: string;
-          readonly user: string;
-          readonly sslMode: "disable" | "require" | "verify-ca" | "verify-full";
-          readonly connectTimeout: number;
-      };
+export interface InClusterDatabase {
+    readonly mode: "inCluster";
+    readonly image: string;
+    readonly name: string;
+    readonly user: string;
+}
+
+export interface ExternalDatabase {
+    readonly mode: "external";
+    readonly host: string;
+    readonly port: number;
+    readonly name: string;
+    readonly user: string;
+    readonly sslMode: "disable" | "require" | "verify-ca" | "verify-full";
+    readonly connectTimeout: number;
+}
+
+export type DatabaseSettings = InClusterDatabase | ExternalDatabase;
 
 export interface StackSettings {
     readonly production: boolean;
@@ -169,11 +171,9 @@ const fieldSchemas = {
         }),
     ingressClassName: z.string(),
     ingressTlsSecretName: z.string(),
-    keycloakServiceName: z
-        .string()
-        .regex(namespacePattern, {
-            error: "is not a valid Service name. Use lower-case letters, digits and '-', e.g. keycloak",
-        }),
+    keycloakServiceName: z.string().regex(namespacePattern, {
+        error: "is not a valid Service name. Use lower-case letters, digits and '-', e.g. keycloak",
+    }),
     keycloakServicePort: integer(1, 65535),
     databaseMode: oneOf(["external", "inCluster"]),
     databaseHost: z
@@ -186,16 +186,12 @@ const fieldSchemas = {
             },
         ),
     databasePort: integer(1, 65535),
-    databaseName: z
-        .string()
-        .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, {
-            error: "is not a plain PostgreSQL identifier. Use letters, digits and _, e.g. mattermost",
-        }),
-    databaseUser: z
-        .string()
-        .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, {
-            error: "is not a plain PostgreSQL identifier. Use letters, digits and _, e.g. mattermost",
-        }),
+    databaseName: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, {
+        error: "is not a plain PostgreSQL identifier. Use letters, digits and _, e.g. mattermost",
+    }),
+    databaseUser: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, {
+        error: "is not a plain PostgreSQL identifier. Use letters, digits and _, e.g. mattermost",
+    }),
     databaseSslMode: oneOf(["disable", "require", "verify-ca", "verify-full"]),
     databaseConnectTimeout: integer(1, 300),
     databasePassword: z.string(),

@@ -49,9 +49,10 @@ describe("loadStackConfig", () => {
         ]);
         expect(Object.isFrozen(config)).toBe(true);
         expect(Object.isFrozen(config.mattermost.settings)).toBe(true);
-        const password = config.secrets.databasePassword;
-        expect(password).toBeDefined();
-        expect(await pulumi.isSecret(password!)).toBe(true);
+        if (config.database.mode !== "external") {
+            throw new Error("prod config should use the external database");
+        }
+        expect(await pulumi.isSecret(config.database.password)).toBe(true);
     });
 
     it("reports keys this program does not know", () => {
