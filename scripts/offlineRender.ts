@@ -42,7 +42,14 @@ export function readStackConfig(file: string): { values: Record<string, string>;
     if (!fs.existsSync(file)) {
         throw new RenderConfigError(`There is no ${file}: create it, or pick a stack that has one (test, prod).`);
     }
-    const parsed = (yaml.parse(fs.readFileSync(file, "utf8")) ?? {}) as StackFile;
+    let parsed: StackFile;
+    try {
+        parsed = (yaml.parse(fs.readFileSync(file, "utf8")) ?? {}) as StackFile;
+    } catch (error) {
+        throw new RenderConfigError(
+            `${file} is not valid YAML: ${error instanceof Error ? error.message : String(error)}`,
+        );
+    }
     const values: Record<string, string> = {};
     const secretKeys: string[] = [];
     for (const [rawKey, value] of Object.entries(parsed.config ?? {})) {
