@@ -48,7 +48,7 @@ export interface PairMember {
 export class MattermostPair extends pulumi.ComponentResource {
     public readonly primary: PairMember;
     public readonly backup: PairMember;
-    /** Fixed Service names, known before anything is deployed, for nginx's upstream block. */
+    /** Fixed Service names, for nginx's upstream block. */
     public readonly primaryServiceName: string;
     public readonly backupServiceName: string;
 
@@ -125,8 +125,13 @@ export class MattermostPair extends pulumi.ComponentResource {
             );
         }
 
+        // Fixed names, so nginx can address the Services before anything is deployed.
+        const memberNameOf = (index: 1 | 2) => `${name}-${index}`;
+        this.primaryServiceName = memberNameOf(1);
+        this.backupServiceName = memberNameOf(2);
+
         const member = (index: 1 | 2, role: "primary" | "backup", dependsOn: pulumi.Resource[]): PairMember => {
-            const memberName = `${name}-${index}`;
+            const memberName = memberNameOf(index);
             const podLabels = {
                 ...labels(memberName, "chat-server"),
                 ...pairLabel,
@@ -231,9 +236,6 @@ export class MattermostPair extends pulumi.ComponentResource {
         // backup is updated and serving before the primary is touched: users are served throughout.
         this.backup = member(2, "backup", []);
         this.primary = member(1, "primary", [this.backup.deployment]);
-
-        this.primaryServiceName = `${name}-1`;
-        this.backupServiceName = `${name}-2`;
 
         new k8s.policy.v1.PodDisruptionBudget(
             `${name}-disruption-budget`,

@@ -187,7 +187,8 @@ export class NginxFailover extends pulumi.ComponentResource {
                         namespace: args.namespace,
                         labels: podLabels,
                         // Read by ingress-nginx, ignored by other controllers, whose own settings must allow
-                        // the same: idle timeouts above the websocket ping and bodies up to MaxFileSize.
+                        // the same: idle timeouts above the websocket ping, and no body limit of their own
+                        // (0), since nginx behind them enforces the one derived from MaxFileSize.
                         annotations: {
                             "nginx.ingress.kubernetes.io/proxy-read-timeout": String(edgeTimeoutSeconds),
                             "nginx.ingress.kubernetes.io/proxy-send-timeout": String(edgeTimeoutSeconds),
