@@ -1,0 +1,34 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { projectDir } from "./render";
+
+/**
+ * Builds one of the Go probes in tests/go with Debian's Go and Go libraries (GOPATH mode: these
+ * machines reach no Go module proxy), and returns the binary's path.
+ */
+export function buildGoProbe(name: "dbping" | "tlsprobe"): string {
+    const output = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "go-probe-")), name);
+    const build = spawnSync("go", ["build", "-o", output, `./tests/go/${name}`], {
+        cwd: projectDir,
+        encoding: "utf8",
+        env: { ...process.env, GO111MODULE: "off", GOPATH: "/usr/share/gocode", GOFLAGS: "" },
+    });
+    if (build.status !== 0) {
+        throw new Error(
+            `go build ${name} failed (apt-get install golang-go golang-github-lib-pq-dev): ${build.stderr}`,
+        );
+    }
+    return output;
+}
+
+export interface ProbeResult {
+    readonly status: number | null;
+    readonly output: string;
+}
+
+export function runProbe(binary: string, args: string[], env: Record<string, string | undefined>): ProbeResult {
+    const run = spawnSync(binary, args, { encoding: "utf8", env, timeout: 20000 });
+    return { status: run.status, output: (run.stdout + run.stderr).trim() };
+}

@@ -1,0 +1,112 @@
+/**
+ * A throw-away PostgreSQL server (Debian's) on loopback, owned by the postgres user when the tests run
+ * as root, since PostgreSQL refuses to run as root.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { freePort, stopProcess, waitFor } from "./nginxHarness";
+
+function postgresBin(program: string): string {
+    const root = "/usr/lib/postgresql";
+    const versions = fs.existsSync(root) ? fs.readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
+    for (const version of versions) {
+        const candidate = path.join(root, version, "bin", program);
+        if (fs.existsSync(candidate)) {
+            return candidate;
+        }
+    }
+    throw new Error(`PostgreSQL's ${program} is not installed: apt-get install postgresql (.ci/run does this)`);
+}
+
+const asRoot = process.getuid?.() === 0;
+
+function asPostgres(command: string, args: string[]): [string, string[]] {
+    return asRoot ? ["runuser", ["-u", "postgres", "--", command, ...args]] : [command, args];
+}
+
+export interface PostgresServer {
+    readonly port: number;
+    /** Runs SQL as the superuser over the local socket. */
+    sql(statement: string): string;
+    stop(): Promise<void>;
+}
+
+export async function startPostgres(): Promise<PostgresServer> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pg-"));
+    if (asRoot) {
+        const ids = spawnSync("id", ["-u", "postgres"], { encoding: "utf8" }).stdout.trim();
+        const group = spawnSync("id", ["-g", "postgres"], { encoding: "utf8" }).stdout.trim();
+        fs.chownSync(dir, Number(ids), Number(group));
+    }
+    const data = path.join(dir, "data");
+    const [initdb, initArgs] = asPostgres(postgresBin("initdb"), [
+        "-D",
+        data,
+        "-U",
+        "postgres",
+        "--auth-local=trust",
+        "--auth-host=scram-sha-256",
+    ]);
+    const init = spawnSync(initdb, initArgs, { encoding: "utf8" });
+    if (init.status !== 0) {
+        throw new Error(`initdb failed: ${init.stderr}`);
+    }
+    const port = await freePort();
+    const [postgres, serverArgs] = asPostgres(postgresBin("postgres"), [
+        "-D",
+        data,
+        "-p",
+        String(port),
+        "-k",
+        dir,
+        "-c",
+        "listen_addresses=127.0.0.1",
+    ]);
+    const server: ChildProcess = spawn(postgres, serverArgs, { stdio: "ignore" });
+    const psql = (statement: string) =>
+        spawnSync(
+            "psql",
+            [
+                "-h",
+                dir,
+                "-p",
+                String(port),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-Atc",
+                statement,
+            ],
+            {
+                encoding: "utf8",
+            },
+        );
+    await waitFor(() => Promise.resolve(psql("SELECT 1").status === 0), 20000, "PostgreSQL to accept connections");
+    return {
+        port,
+        sql(statement) {
+            const run = psql(statement);
+            if (run.status !== 0) {
+                throw new Error(`SQL failed: ${run.stderr}`);
+            }
+            return run.stdout.trim();
+        },
+        async stop() {
+            const exited = stopProcess(server, "SIGINT");
+            const [pgCtl, stopArgs] = asPostgres(postgresBin("pg_ctl"), ["stop", "-D", data, "-m", "fast"]);
+            spawnSync(pgCtl, stopArgs, { encoding: "utf8" });
+            await exited;
+            fs.rmSync(dir, { recursive: true, force: true });
+        },
+    };
+}
+
+/** A SQL string literal. */
+export function sqlLiteral(text: string): string {
+    return `'${text.replace(/'/g, "''")}'`;
+}
