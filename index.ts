@@ -3,6 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { MattermostPair, httpPort } from "./components/mattermostPair";
 import { NginxFailover } from "./components/nginxFailover";
 import { Postgres } from "./components/postgres";
+import { S3Store } from "./components/s3Store";
+import { TrustBundle } from "./components/trustBundle";
 import { externalDatabaseUrl } from "./config/database";
 import { loadStackConfig } from "./config/stack";
 
@@ -19,15 +21,34 @@ const namespaceResource = config.createNamespace
 const namespace = namespaceResource?.metadata.name ?? pulumi.output(config.namespace);
 const opts = { providers: { kubernetes: provider }, dependsOn: namespaceResource ? [namespaceResource] : [] };
 
+// The database: in the cluster (test stacks) or the company's.
 const database = config.database;
-const databaseUrl =
-    database.mode === "inCluster"
-        ? new Postgres(
+const databaseEndpoint =
+    database.mode === "external"
+        ? {
+              url: pulumi.secret(database.password.apply((password) => externalDatabaseUrl(database, password))),
+              host: database.host,
+              port: database.port,
+          }
+        : new Postgres(
               "mattermost-postgres",
-              { namespace, image: database.image, database: database.name, user: database.user },
+              { namespace, image: config.postgresImage, database: database.name, user: database.user },
               opts,
-          ).url
-        : pulumi.secret(database.password.apply((password) => externalDatabaseUrl(database, password)));
+          ).endpoint;
+
+// Files on S3: in the cluster behind a CA of its own (test stacks) or the company's service.
+const storage = config.fileStorage;
+const s3 =
+    storage.mode === "inCluster"
+        ? new S3Store("mattermost-s3", { namespace: config.namespace, image: storage.image }, opts)
+        : undefined;
+const s3Credentials = s3 ?? (storage.mode === "external" ? storage.credentials : undefined);
+
+const trustedCertificates = [...config.companyCaCertificates, ...(s3 ? [s3.caCertificate] : [])];
+const trustBundle =
+    trustedCertificates.length > 0
+        ? new TrustBundle("trust-bundle", { namespace, certificates: trustedCertificates }, opts)
+        : undefined;
 
 const pair = new MattermostPair(
     "mattermost",
@@ -37,7 +58,13 @@ const pair = new MattermostPair(
         production: config.production,
         image: config.mattermost.image,
         settings: config.mattermost.settings,
-        databaseUrl,
+        databaseUrl: databaseEndpoint.url,
+        databaseWait: { host: databaseEndpoint.host, port: databaseEndpoint.port, image: config.postgresImage },
+        fileStoreCredentials: s3Credentials && {
+            accessKeyId: s3Credentials.accessKeyId,
+            secretAccessKey: s3Credentials.secretAccessKey,
+        },
+        trustBundle,
         resources: config.mattermost.resources,
     },
     opts,

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { flattenSettings, type MattermostSettings } from "../config/mattermostSettings";
+import { goTrustEnvironment } from "../config/trust";
 import type { Resources } from "../config/validate";
 import {
     containerResources,
@@ -11,6 +12,7 @@ import {
     scratchVolumes,
     selectorLabels,
 } from "./meta";
+import type { TrustBundle } from "./trustBundle";
 
 export const mattermostPairType = "mattermost:k8s:MattermostPair";
 
@@ -26,11 +28,24 @@ export interface MattermostPairArgs {
     /** `postgres://` URL of the database (a secret): the config store (MM_CONFIG) and the data source. */
     readonly databaseUrl: pulumi.Input<string>;
     readonly resources: Resources;
+    /** Where the database listens, and a pinned PostgreSQL image whose pg_isready waits for it. */
+    readonly databaseWait: { readonly host: pulumi.Input<string>; readonly port: number; readonly image: string };
+    /** S3 keys (secrets); absent when the pods use their IAM identity. */
+    readonly fileStoreCredentials?: {
+        readonly accessKeyId: pulumi.Input<string>;
+        readonly secretAccessKey: pulumi.Input<string>;
+    };
+    /** The CAs to trust next to the public roots: S3, the database, Keycloak, the push proxy. */
+    readonly trustBundle?: TrustBundle;
 }
 
 /** Mattermost's image runs as mattermost, uid and gid 2000, and owns its files under that id. */
 export const mattermostUid = 2000;
 export const httpPort = 8065;
+/** Up to 20 minutes of pg_isready, every 2 s; only the host and port are in the environment, no secret. */
+export const waitForDatabaseScript =
+    'for attempt in $(seq 1 300); do pg_isready -q -h "$DATABASE_HOST" -p "$DATABASE_PORT" -t 2 && exit 0; sleep 2; done; ' +
+    'echo "database $DATABASE_HOST:$DATABASE_PORT did not answer" >&2; exit 1';
 /** The label both pods share, for anti-affinity and the disruption budget. */
 const pairLabel = { "mattermost.example.com/pair": "mattermost" };
 
@@ -84,6 +99,12 @@ export class MattermostPair extends pulumi.ComponentResource {
                     MM_FILESETTINGS_PUBLICLINKSALT: publicLinkSalt.result,
                     MM_SQLSETTINGS_ATRESTENCRYPTKEY: atRestEncryptKey.result,
                     MM_SQLSETTINGS_DATASOURCE: args.databaseUrl,
+                    ...(args.fileStoreCredentials
+                        ? {
+                              MM_FILESETTINGS_AMAZONS3ACCESSKEYID: args.fileStoreCredentials.accessKeyId,
+                              MM_FILESETTINGS_AMAZONS3SECRETACCESSKEY: args.fileStoreCredentials.secretAccessKey,
+                          }
+                        : {}),
                 },
             },
             { parent: this },
@@ -130,6 +151,12 @@ export class MattermostPair extends pulumi.ComponentResource {
         this.primaryServiceName = memberNameOf(1);
         this.backupServiceName = memberNameOf(2);
 
+        const trustEnvironment = args.trustBundle
+            ? Object.entries(goTrustEnvironment).map(([envName, value]) => ({ name: envName, value }))
+            : [];
+        const trustMounts = args.trustBundle ? [args.trustBundle.volumeMount()] : [];
+        const trustVolumes = args.trustBundle ? [args.trustBundle.volume()] : [];
+
         const member = (index: 1 | 2, role: "primary" | "backup", dependsOn: pulumi.Resource[]): PairMember => {
             const memberName = memberNameOf(index);
             const podLabels = {
@@ -146,7 +173,6 @@ export class MattermostPair extends pulumi.ComponentResource {
                 logs: "/mattermost/logs",
                 plugins: "/mattermost/plugins",
                 "client-plugins": "/mattermost/client/plugins",
-                data: "/mattermost/data",
                 tmp: "/tmp",
                 // Local mode's socket (mmctl --local) lives here.
                 "var-tmp": "/var/tmp",
@@ -181,6 +207,25 @@ export class MattermostPair extends pulumi.ComponentResource {
                                               ],
                                           },
                                 },
+                                // Mattermost gives up after a few minutes without its database; waiting here
+                                // first keeps a slow database from turning into a crash loop. The wait runs
+                                // pg_isready from the PostgreSQL image: Mattermost's image has no shell.
+                                initContainers: [
+                                    {
+                                        name: "wait-for-database",
+                                        image: args.databaseWait.image,
+                                        command: ["sh", "-c", waitForDatabaseScript],
+                                        env: [
+                                            { name: "DATABASE_HOST", value: args.databaseWait.host },
+                                            { name: "DATABASE_PORT", value: String(args.databaseWait.port) },
+                                        ],
+                                        resources: containerResources({
+                                            requests: { cpu: "10m", memory: "16Mi" },
+                                            limits: { cpu: "100m", memory: "64Mi" },
+                                        }),
+                                        securityContext: restrictedContainerSecurity({ readOnlyRootFilesystem: true }),
+                                    },
+                                ],
                                 containers: [
                                     {
                                         name: "mattermost",
@@ -190,13 +235,15 @@ export class MattermostPair extends pulumi.ComponentResource {
                                             { secretRef: { name: secrets.metadata.name } },
                                         ],
                                         // `env` wins over `envFrom`: the backup never schedules or runs jobs.
-                                        env:
-                                            role === "backup"
+                                        env: [
+                                            ...trustEnvironment,
+                                            ...(role === "backup"
                                                 ? [
                                                       { name: "MM_JOBSETTINGS_RUNJOBS", value: "false" },
                                                       { name: "MM_JOBSETTINGS_RUNSCHEDULER", value: "false" },
                                                   ]
-                                                : [],
+                                                : []),
+                                        ],
                                         ports: [{ name: "http", containerPort: httpPort }],
                                         // The plain ping only: a database or S3 blip must not restart both pods.
                                         // The startup budget (10 min) covers schema migrations on upgrade.
@@ -207,10 +254,10 @@ export class MattermostPair extends pulumi.ComponentResource {
                                         // Exception to read-only root: Mattermost rewrites client/root.html inside the
                                         // image at every start and exits if it cannot; every data path is an emptyDir.
                                         securityContext: restrictedContainerSecurity({ readOnlyRootFilesystem: false }),
-                                        volumeMounts: scratch.mounts,
+                                        volumeMounts: [...scratch.mounts, ...trustMounts],
                                     },
                                 ],
-                                volumes: scratch.volumes,
+                                volumes: [...scratch.volumes, ...trustVolumes],
                             },
                         },
                     },

@@ -30,12 +30,8 @@ const port = 5432;
  * configuration refuses this in production), a generated password, and a Service of fixed name.
  */
 export class Postgres extends pulumi.ComponentResource {
-    /** In-cluster DNS name of the Service. */
-    public readonly host: pulumi.Output<string>;
-    public readonly port: number = port;
-    public readonly password: pulumi.Output<string>;
-    /** `postgres://` URL for the database and user (a secret). */
-    public readonly url: pulumi.Output<string>;
+    /** Where to reach the database: the Service's DNS name and port, and the `postgres://` URL (a secret). */
+    public readonly endpoint: { host: pulumi.Output<string>; port: number; url: pulumi.Output<string> };
 
     constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
         super(postgresType, name, {}, opts);
@@ -128,12 +124,11 @@ export class Postgres extends pulumi.ComponentResource {
             { parent: this, dependsOn: [deployment] },
         );
 
-        this.host = pulumi.interpolate`${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`;
-        this.password = password.result;
-        this.url = pulumi.secret(
-            pulumi.all([this.host, this.password]).apply(([host, secret]) =>
+        const host = pulumi.interpolate`${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`;
+        const url = pulumi.secret(
+            pulumi.all([host, password.result]).apply(([address, secret]) =>
                 postgresUrl({
-                    host,
+                    host: address,
                     port,
                     database: args.database,
                     user: args.user,
@@ -143,6 +138,7 @@ export class Postgres extends pulumi.ComponentResource {
                 }),
             ),
         );
-        this.registerOutputs({ host: this.host, port: this.port, password: this.password, url: this.url });
+        this.endpoint = { host, port, url };
+        this.registerOutputs({ host, port, url });
     }
 }

@@ -161,7 +161,63 @@ export const configKeys = {
     postgresImage: {
         type: "string",
         default: "postgres:16.9",
-        description: "PostgreSQL image for `databaseMode: inCluster`, pinned (PostgreSQL 14 or newer).",
+        description:
+            "PostgreSQL image, pinned (PostgreSQL 14 or newer): the database with `databaseMode: inCluster`, and in every stack the init container that waits for the database with `pg_isready`.",
+    },
+    companyCaCertificates: {
+        type: "string",
+        default: "",
+        description:
+            'PEM of the company\'s CA certificates (not secret), trusted by every pod that makes TLS calls next to the public roots. Set with `pulumi config set companyCaCertificates -- "$(cat company-ca.pem)"`.',
+    },
+    s3Mode: {
+        type: "string",
+        default: "external",
+        description:
+            "`external` (the company's S3-compatible service) or `inCluster` (a SeaweedFS pod on an emptyDir with TLS from a CA the program creates: test stacks only).",
+    },
+    s3Endpoint: {
+        type: "string",
+        default: "",
+        description: "`host[:port]` of the external S3 service, without scheme (required with `s3Mode: external`).",
+    },
+    s3Bucket: {
+        type: "string",
+        default: "mattermost",
+        description: "Bucket for Mattermost's files; Mattermost creates it when it is missing.",
+    },
+    s3PathPrefix: {
+        type: "string",
+        default: "",
+        description: "Prefix of every object key in the bucket, e.g. `chat/`; empty for none.",
+    },
+    s3Region: {
+        type: "string",
+        default: "",
+        description: "S3 region; leave empty for S3-compatible services.",
+    },
+    s3Ssl: {
+        type: "boolean",
+        default: true,
+        description: "Talk TLS to the external S3 service. Refused false in a production stack.",
+    },
+    s3AccessKeyId: {
+        type: "string",
+        secret: true,
+        default: "",
+        description:
+            "Access key of the external S3 service (`pulumi config set --secret s3AccessKeyId`). Leave both keys empty to use the pod's IAM identity.",
+    },
+    s3SecretAccessKey: {
+        type: "string",
+        secret: true,
+        default: "",
+        description: "Secret key of the external S3 service (`pulumi config set --secret s3SecretAccessKey`).",
+    },
+    s3Image: {
+        type: "string",
+        default: "chrislusf/seaweedfs:3.97",
+        description: "SeaweedFS image for `s3Mode: inCluster`, pinned.",
     },
 } as const satisfies Record<string, ConfigKey>;
 

@@ -27,6 +27,13 @@ export const derivedSettings: Readonly<Record<string, string>> = {
     "FileSettings.PublicLinkSalt": "the program generates it and keeps it in a Secret",
     "JobSettings.RunJobs": "the primary runs jobs and the backup never does, so the two never both act as job leader",
     "JobSettings.RunScheduler": "the primary runs the scheduler and the backup never does",
+    "FileSettings.DriverName": "files are always on S3 (the s3* keys), which both pods share",
+    "FileSettings.AmazonS3Bucket": "set mattermost:s3Bucket instead",
+    "FileSettings.AmazonS3Endpoint": "set mattermost:s3Endpoint instead",
+    "FileSettings.AmazonS3SSL": "set mattermost:s3Ssl instead",
+    "FileSettings.AmazonS3PathPrefix": "set mattermost:s3PathPrefix instead",
+    "FileSettings.AmazonS3Region": "set mattermost:s3Region instead",
+    "FileSettings.AmazonS3AccessKeyId": "set it with: pulumi config set --secret s3AccessKeyId",
 };
 
 const secretSettingPattern =

@@ -9,12 +9,21 @@ import {
     describeProblems,
     validateStackConfig,
     type ExternalDatabase,
+    type ExternalS3,
     type InClusterDatabase,
+    type InClusterS3,
     type StackSettings,
 } from "./validate";
 
+export interface S3Credentials {
+    readonly accessKeyId: pulumi.Output<string>;
+    readonly secretAccessKey: pulumi.Output<string>;
+}
+
 export interface StackConfig extends StackSettings {
     readonly database: InClusterDatabase | (ExternalDatabase & { readonly password: pulumi.Output<string> });
+    /** External S3 carries its keys, unless the pods use their IAM identity. */
+    readonly fileStorage: InClusterS3 | (ExternalS3 & { readonly credentials?: S3Credentials });
 }
 
 export class ConfigError extends Error {
@@ -63,5 +72,15 @@ export function loadStackConfig(): StackConfig {
             settings.database.mode === "external"
                 ? { ...settings.database, password: config.requireSecret("databasePassword") }
                 : settings.database,
+        fileStorage:
+            settings.fileStorage.mode === "external" && settings.fileStorage.hasCredentials
+                ? {
+                      ...settings.fileStorage,
+                      credentials: {
+                          accessKeyId: config.requireSecret("s3AccessKeyId"),
+                          secretAccessKey: config.requireSecret("s3SecretAccessKey"),
+                      },
+                  }
+                : settings.fileStorage,
     });
 }

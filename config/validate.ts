@@ -7,6 +7,8 @@
 import { z } from "zod";
 import { configKeys, fullKey, type ConfigKey, type ConfigKeyName } from "./keys";
 import { formatVersion, parseImage, parseVersion, unpinnedReason, type Version } from "./images";
+import { inClusterS3Endpoint } from "./s3";
+import { parseCaCertificates } from "./trust";
 import {
     applyOverrides,
     baseSettings,
@@ -29,7 +31,6 @@ export interface Resources {
 
 export interface InClusterDatabase {
     readonly mode: "inCluster";
-    readonly image: string;
     readonly name: string;
     readonly user: string;
 }
@@ -45,6 +46,26 @@ export interface ExternalDatabase {
 }
 
 export type DatabaseSettings = InClusterDatabase | ExternalDatabase;
+
+export interface InClusterS3 {
+    readonly mode: "inCluster";
+    readonly image: string;
+    readonly bucket: string;
+    readonly pathPrefix: string;
+}
+
+export interface ExternalS3 {
+    readonly mode: "external";
+    readonly endpoint: string;
+    readonly bucket: string;
+    readonly pathPrefix: string;
+    readonly region: string;
+    readonly ssl: boolean;
+    /** False: no keys, the pod's IAM identity is used. */
+    readonly hasCredentials: boolean;
+}
+
+export type FileStorageSettings = InClusterS3 | ExternalS3;
 
 export interface StackSettings {
     readonly production: boolean;
@@ -74,6 +95,11 @@ export interface StackSettings {
     readonly ingress: { readonly className?: string; readonly tlsSecretName?: string };
     readonly keycloak: { readonly serviceName: string; readonly servicePort: number };
     readonly database: DatabaseSettings;
+    /** PostgreSQL image: the in-cluster database, and pg_isready before Mattermost starts. */
+    readonly postgresImage: string;
+    readonly fileStorage: FileStorageSettings;
+    /** The company's CA certificates, one PEM each, checked. */
+    readonly companyCaCertificates: readonly string[];
 }
 
 export interface ValidationResult {
@@ -196,6 +222,34 @@ const fieldSchemas = {
     databaseConnectTimeout: integer(1, 300),
     databasePassword: z.string(),
     postgresImage: pinnedImage,
+    companyCaCertificates: z.string(),
+    s3Mode: oneOf(["external", "inCluster"]),
+    s3Endpoint: z.string().superRefine((value, context) => {
+        if (value.includes("://")) {
+            context.addIssue({
+                code: "custom",
+                message: `"${value}" has a scheme. Give host[:port] only, e.g. s3.example.com:9000; TLS is s3Ssl`,
+            });
+        } else if (value !== "" && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?$/.test(value)) {
+            context.addIssue({
+                code: "custom",
+                message: `"${value}" is not host[:port]. Give e.g. s3.example.com or s3.example.com:9000`,
+            });
+        }
+    }),
+    s3Bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
+        error: "is not a valid bucket name. Use 3 to 63 lower-case letters, digits, '.' and '-'",
+    }),
+    s3PathPrefix: z.string().regex(/^([A-Za-z0-9._-]+\/)*([A-Za-z0-9._-]+\/?)?$/, {
+        error: "is not a key prefix. Use letters, digits, '.', '_', '-' and '/', without a leading '/', e.g. chat/",
+    }),
+    s3Region: z
+        .string()
+        .regex(/^([a-z0-9-]+)?$/, { error: "is not a region name. Use e.g. eu-central-1, or leave it empty" }),
+    s3Ssl: bool("s3Ssl"),
+    s3AccessKeyId: z.string(),
+    s3SecretAccessKey: z.string(),
+    s3Image: pinnedImage,
 } satisfies Record<ConfigKeyName, z.ZodType>;
 
 type Fields = { [K in ConfigKeyName]: z.output<(typeof fieldSchemas)[K]> };
@@ -228,8 +282,13 @@ export function describeProblems(problems: readonly string[]): string {
  * @param raw the stack's values, as text, by key without the project prefix
  * @param secretKeys the keys whose values are stored encrypted (`secure:`); a declared secret set in
  *   plain text is refused, since it would sit readable in the stack file and in the state
+ * @param now when certificates are judged current
  */
-export function validateStackConfig(raw: RawConfig, secretKeys: ReadonlySet<string> = new Set()): ValidationResult {
+export function validateStackConfig(
+    raw: RawConfig,
+    secretKeys: ReadonlySet<string> = new Set(),
+    now: Date = new Date(),
+): ValidationResult {
     const errors: string[] = [];
     const warnings: string[] = [];
     const missingSecrets: { key: ConfigKeyName; message: string }[] = [];
@@ -376,17 +435,6 @@ export function validateStackConfig(raw: RawConfig, secretKeys: ReadonlySet<stri
 
     if (
         settings &&
-        has("production") &&
-        f.production &&
-        settingValue(settings, "ServiceSettings.EnableInsecureOutgoingConnections") === true
-    ) {
-        problem(
-            "mattermostSettings",
-            "ServiceSettings.EnableInsecureOutgoingConnections=true turns off TLS verification for every outgoing call (S3, push proxy, Keycloak, webhooks) and is refused in a production stack. Trust the private CA instead, or mark the stack production false if it really is a test stack",
-        );
-    }
-    if (
-        settings &&
         has("mattermostLicensed") &&
         !f.mattermostLicensed &&
         settingValue(settings, "EmailSettings.PushNotificationContents") === "id_loaded"
@@ -402,6 +450,59 @@ export function validateStackConfig(raw: RawConfig, secretKeys: ReadonlySet<stri
             "mattermostSettings",
             `FileSettings.MaxFileSize must be a positive whole number of bytes, not ${JSON.stringify(maxFileSize)}`,
         );
+    }
+
+    // Trust: the company's CAs.
+    let companyCaCertificates: readonly string[] = [];
+    if (has("companyCaCertificates")) {
+        const parsed = parseCaCertificates(f.companyCaCertificates, now);
+        companyCaCertificates = parsed.certificates;
+        for (const message of parsed.problems) {
+            problem("companyCaCertificates", message);
+        }
+    }
+    const privateCaInUse = companyCaCertificates.length > 0 || (has("s3Mode") && f.s3Mode === "inCluster");
+    if (settings && settingValue(settings, "ServiceSettings.EnableInsecureOutgoingConnections") === true) {
+        if (has("production") && f.production) {
+            problem(
+                "mattermostSettings",
+                "ServiceSettings.EnableInsecureOutgoingConnections=true turns off TLS verification for every outgoing call (S3, push proxy, Keycloak, webhooks) and is refused in a production stack. Trust the private CA instead, or mark the stack production false if it really is a test stack",
+            );
+        } else if (privateCaInUse) {
+            problem(
+                "mattermostSettings",
+                "ServiceSettings.EnableInsecureOutgoingConnections=true while a private CA is configured: the CA is in the trust bundle of every pod, so verification works and must stay on. Remove the override",
+            );
+        }
+    }
+
+    // File storage.
+    if (has("s3Mode", "production") && f.s3Mode === "inCluster" && f.production) {
+        problem(
+            "s3Mode",
+            "is inCluster in a production stack: its files live on an emptyDir and are lost whenever the pod restarts. Use the company S3 service (s3Mode external with s3Endpoint)",
+        );
+    }
+    if (has("s3Mode", "s3Endpoint", "s3Ssl", "production") && f.s3Mode === "external") {
+        if (f.s3Endpoint === "") {
+            problem(
+                "s3Endpoint",
+                "is required with s3Mode external. Set it to the S3 service's host[:port]: pulumi config set s3Endpoint <host>",
+            );
+        }
+        if (!f.s3Ssl && f.production) {
+            problem(
+                "s3Ssl",
+                "is false in a production stack: files and keys would cross the network in clear text. Set it true and trust the service's CA with companyCaCertificates",
+            );
+        }
+        if (Boolean(raw.s3AccessKeyId) !== Boolean(raw.s3SecretAccessKey)) {
+            const missing = raw.s3AccessKeyId ? "s3SecretAccessKey" : "s3AccessKeyId";
+            missingSecrets.push({
+                key: missing,
+                message: `${fullKey(missing)}: is required once the other S3 key is set (or leave both empty to use the pod's IAM identity). Set it with: pulumi config set --secret ${missing}`,
+            });
+        }
     }
 
     // Database.
@@ -436,7 +537,7 @@ export function validateStackConfig(raw: RawConfig, secretKeys: ReadonlySet<stri
     });
     const database: DatabaseSettings =
         f.databaseMode === "inCluster"
-            ? { mode: "inCluster", image: f.postgresImage, name: f.databaseName, user: f.databaseUser }
+            ? { mode: "inCluster", name: f.databaseName, user: f.databaseUser }
             : {
                   mode: "external",
                   host: f.databaseHost,
@@ -445,6 +546,18 @@ export function validateStackConfig(raw: RawConfig, secretKeys: ReadonlySet<stri
                   user: f.databaseUser,
                   sslMode: f.databaseSslMode,
                   connectTimeout: f.databaseConnectTimeout,
+              };
+    const fileStorage: FileStorageSettings =
+        f.s3Mode === "inCluster"
+            ? { mode: "inCluster", image: f.s3Image, bucket: f.s3Bucket, pathPrefix: f.s3PathPrefix }
+            : {
+                  mode: "external",
+                  endpoint: f.s3Endpoint,
+                  bucket: f.s3Bucket,
+                  pathPrefix: f.s3PathPrefix,
+                  region: f.s3Region,
+                  ssl: f.s3Ssl,
+                  hasCredentials: Boolean(raw.s3AccessKeyId),
               };
     const siteUrl = `https://${f.hostname}`;
     return {
@@ -465,7 +578,10 @@ export function validateStackConfig(raw: RawConfig, secretKeys: ReadonlySet<stri
                 version: formatVersion(version),
                 licensed: f.mattermostLicensed,
                 ssoMode: f.ssoMode,
-                settings: applyOverrides(settings, [{ section: "ServiceSettings", key: "SiteURL", value: siteUrl }]),
+                settings: applyOverrides(settings, [
+                    { section: "ServiceSettings", key: "SiteURL", value: siteUrl },
+                    ...fileStorageSettings(fileStorage, f.namespace),
+                ]),
                 resources: resources("mattermost"),
             },
             nginx: {
@@ -482,6 +598,33 @@ export function validateStackConfig(raw: RawConfig, secretKeys: ReadonlySet<stri
             ingress: { className: f.ingressClassName || undefined, tlsSecretName: f.ingressTlsSecretName || undefined },
             keycloak: { serviceName: f.keycloakServiceName, servicePort: f.keycloakServicePort },
             database,
+            postgresImage: f.postgresImage,
+            fileStorage,
+            companyCaCertificates,
         },
     };
+}
+
+/**
+ * Mattermost's FileSettings for the store, apart from the keys, which are secrets.
+ */
+function fileStorageSettings(storage: FileStorageSettings, namespace: string): SettingOverride[] {
+    const file = (key: string, value: string | boolean): SettingOverride => ({ section: "FileSettings", key, value });
+    return [
+        file("DriverName", "amazons3"),
+        file("AmazonS3Bucket", storage.bucket),
+        file("AmazonS3PathPrefix", storage.pathPrefix),
+        file("AmazonS3SignV2", false),
+        ...(storage.mode === "external"
+            ? [
+                  file("AmazonS3Endpoint", storage.endpoint),
+                  file("AmazonS3SSL", storage.ssl),
+                  file("AmazonS3Region", storage.region),
+              ]
+            : [
+                  file("AmazonS3Endpoint", inClusterS3Endpoint(namespace)),
+                  file("AmazonS3SSL", true),
+                  file("AmazonS3Region", ""),
+              ]),
+    ];
 }

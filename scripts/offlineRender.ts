@@ -1,7 +1,7 @@
 /**
  * Offline render (DESIGN decision 10): runs index.ts under Pulumi's mock runtime with a stack's config
- * file and writes every resource deterministically. Secrets, random values and certificates appear only
- * as `<secret:NAME>` placeholders, where the real value would be.
+ * file and writes every resource deterministically. Secrets and random values appear only as
+ * `<secret:NAME>` placeholders, certificates as `<certificate:NAME>`, where the real value would be.
  *
  * Outputs, under `outDir`:
  *   manifests.yaml   every Kubernetes object, multi-document YAML, sorted by kind, namespace and name
@@ -107,8 +107,17 @@ function isKubernetesObject(resource: RecordedResource): boolean {
 
 /** What the mock provider returns: inputs plus what a real provider would add, deterministically. */
 function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
-    if (type === "random:index/randomPassword:RandomPassword") {
-        return { ...inputs, result: placeholder(`random:${name}`) };
+    switch (type) {
+        case "random:index/randomPassword:RandomPassword":
+            return { ...inputs, result: placeholder(`random:${name}`) };
+        case "tls:index/privateKey:PrivateKey":
+            return { ...inputs, privateKeyPem: placeholder(`tls:${name}`), publicKeyPem: `<public-key:${name}>` };
+        case "tls:index/certRequest:CertRequest":
+            return { ...inputs, certRequestPem: `<certificate-request:${name}>` };
+        case "tls:index/selfSignedCert:SelfSignedCert":
+        case "tls:index/locallySignedCert:LocallySignedCert":
+            // Certificates are public: they may stand in ConfigMaps, unlike the keys.
+            return { ...inputs, certPem: `<certificate:${name}>` };
     }
     if (type.startsWith("kubernetes:")) {
         const metadata = (inputs.metadata ?? {}) as Record<string, unknown>;

@@ -24,6 +24,12 @@ export async function recordResources(stack = "unit"): Promise<Registered[]> {
                 if (args.type === "random:index/randomPassword:RandomPassword") {
                     state = { ...inputs, result: `random-${args.name}` };
                 }
+                if (args.type === "tls:index/privateKey:PrivateKey") {
+                    state = { ...inputs, privateKeyPem: `key-${args.name}` };
+                }
+                if (args.type.endsWith("SignedCert")) {
+                    state = { ...inputs, certPem: `certificate-${args.name}` };
+                }
                 return { id: `${args.name}-id`, state };
             },
             call(args) {

@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MattermostPair } from "../../components/mattermostPair";
 import { NginxFailover, edgeTimeoutSeconds } from "../../components/nginxFailover";
+import { S3Store } from "../../components/s3Store";
+import { TrustBundle } from "../../components/trustBundle";
 import { baseSettings } from "../../config/mattermostSettings";
 import { ofType, recordResources, settled, type Registered } from "../helpers/mocks";
 
@@ -41,15 +43,25 @@ describe("MattermostPair", () => {
             image: "mattermost/mattermost-team-edition:10.11.10",
             settings: baseSettings,
             databaseUrl: pulumi.secret("postgres://mm:pw@db:5432/mm?sslmode=disable"),
+            databaseWait: { host: "db.example.com", port: 5432, image: "postgres:16.9" },
             resources,
         };
+        const trustBundle = new TrustBundle("testpair-trust", { namespace: "chat", certificates: ["CA"] });
         new MattermostPair("prodpair", { ...common, platform: "openshift", production: true });
-        new MattermostPair("testpair", { ...common, platform: "kubernetes", production: false });
+        new MattermostPair("testpair", {
+            ...common,
+            platform: "kubernetes",
+            production: false,
+            trustBundle,
+            fileStoreCredentials: { accessKeyId: pulumi.secret("AK"), secretAccessKey: pulumi.secret("SK") },
+        });
         await settled();
     });
 
     it("creates exactly the pair, its settings, its secrets and its disruption budget", () => {
-        expect(countByType(created("testpair"))).toEqual({
+        expect(
+            countByType(created("testpair").filter((resource) => !resource.name.startsWith("testpair-trust"))),
+        ).toEqual({
             "mattermost:k8s:MattermostPair": 1,
             "kubernetes:core/v1:ConfigMap": 1,
             "kubernetes:core/v1:Secret": 1,
@@ -98,11 +110,12 @@ describe("MattermostPair", () => {
                 runAsNonRoot: true,
             });
             expect(container.resources).toEqual(resources);
+            // Writable paths are emptyDirs; the only other volume is the read-only trust bundle. No PVC.
             expect(
-                pod.volumes.every(
-                    (volume: Record<string, unknown>) => Object.keys(volume).sort().join() === "emptyDir,name",
+                pod.volumes.map(
+                    (volume: Record<string, unknown>) => Object.keys(volume).filter((key) => key !== "name")[0],
                 ),
-            ).toBe(true);
+            ).toEqual(["emptyDir", "emptyDir", "emptyDir", "emptyDir", "emptyDir", "emptyDir", "configMap"]);
             expect(container.envFrom).toEqual([
                 { configMapRef: { name: "testpair-settings-auto" } },
                 { secretRef: { name: "testpair-secrets-auto" } },
@@ -118,11 +131,46 @@ describe("MattermostPair", () => {
     });
 
     it("turns jobs and the scheduler off on the backup only", () => {
-        expect(deployment(registered, "testpair-1").inputs.spec.template.spec.containers[0].env).toEqual([]);
-        expect(deployment(registered, "testpair-2").inputs.spec.template.spec.containers[0].env).toEqual([
+        const jobsOff = [
             { name: "MM_JOBSETTINGS_RUNJOBS", value: "false" },
             { name: "MM_JOBSETTINGS_RUNSCHEDULER", value: "false" },
+        ];
+        expect(deployment(registered, "prodpair-1").inputs.spec.template.spec.containers[0].env).toEqual([]);
+        expect(deployment(registered, "prodpair-2").inputs.spec.template.spec.containers[0].env).toEqual(jobsOff);
+        expect(deployment(registered, "testpair-2").inputs.spec.template.spec.containers[0].env).toEqual(
+            expect.arrayContaining(jobsOff),
+        );
+    });
+
+    it("trusts the bundle next to the public roots, read-only, in both pods", () => {
+        for (const name of ["testpair-1", "testpair-2"]) {
+            const pod = deployment(registered, name).inputs.spec.template.spec;
+            expect(pod.containers[0].env).toContainEqual({
+                name: "SSL_CERT_DIR",
+                value: "/etc/ssl/certs:/etc/mattermost/trust",
+            });
+            expect(pod.containers[0].volumeMounts).toContainEqual({
+                name: "trust-bundle",
+                mountPath: "/etc/mattermost/trust",
+                readOnly: true,
+            });
+            expect(pod.volumes).toContainEqual({ name: "trust-bundle", configMap: { name: "testpair-trust-auto" } });
+        }
+        const withoutBundle = deployment(registered, "prodpair-1").inputs.spec.template.spec;
+        expect(JSON.stringify(withoutBundle)).not.toContain("trust-bundle");
+    });
+
+    it("waits for the database with pg_isready from the PostgreSQL image, with no secret in sight", () => {
+        const [wait] = deployment(registered, "testpair-1").inputs.spec.template.spec.initContainers;
+        expect(wait.image).toBe("postgres:16.9");
+        expect(wait.command[0]).toBe("sh");
+        expect(wait.command[2]).toContain('pg_isready -q -h "$DATABASE_HOST" -p "$DATABASE_PORT"');
+        expect(wait.env).toEqual([
+            { name: "DATABASE_HOST", value: "db.example.com" },
+            { name: "DATABASE_PORT", value: "5432" },
         ]);
+        expect(wait.envFrom).toBeUndefined();
+        expect(wait.securityContext.readOnlyRootFilesystem).toBe(true);
     });
 
     it("requires the two pods on different nodes in production and prefers it in test", () => {
@@ -159,12 +207,71 @@ describe("MattermostPair", () => {
         expect(stringData["4dabf18193072939515e22adb298388d"]).toBe("1b47061264138c4ac30d75fd1eb44270");
         expect(Object.keys(stringData.value).sort()).toEqual([
             "MM_CONFIG",
+            "MM_FILESETTINGS_AMAZONS3ACCESSKEYID",
+            "MM_FILESETTINGS_AMAZONS3SECRETACCESSKEY",
             "MM_FILESETTINGS_PUBLICLINKSALT",
             "MM_SQLSETTINGS_ATRESTENCRYPTKEY",
             "MM_SQLSETTINGS_DATASOURCE",
         ]);
         expect(JSON.stringify(configMap?.inputs.data)).not.toMatch(/postgres:\/\/|random-/);
         expect(configMap?.inputs.data.MM_SQLSETTINGS_DRIVERNAME).toBe("postgres");
+    });
+});
+
+describe("S3Store and TrustBundle", () => {
+    let store: S3Store;
+
+    beforeAll(async () => {
+        store = new S3Store("store", { namespace: "chat", image: "chrislusf/seaweedfs:3.97" });
+        new TrustBundle("bundle", { namespace: "chat", certificates: ["COMPANY-CA\n", store.caCertificate] });
+        await settled();
+    });
+
+    it("signs the store's certificate with a CA of its own, P-256, for the Service's DNS names", () => {
+        const keys = ofType(created("store"), "tls:index/privateKey:PrivateKey");
+        expect(keys.map((key) => [key.name, key.inputs.algorithm, key.inputs.ecdsaCurve])).toEqual([
+            ["store-ca-key", "ECDSA", "P256"],
+            ["store-server-key", "ECDSA", "P256"],
+        ]);
+        const [ca] = ofType(created("store"), "tls:index/selfSignedCert:SelfSignedCert");
+        expect(ca?.inputs.isCaCertificate).toBe(true);
+        expect(ca?.inputs.allowedUses).toEqual(["cert_signing", "crl_signing"]);
+        const [request] = ofType(created("store"), "tls:index/certRequest:CertRequest");
+        expect(request?.inputs.dnsNames).toEqual([
+            "mattermost-s3",
+            "mattermost-s3.chat",
+            "mattermost-s3.chat.svc",
+            "mattermost-s3.chat.svc.cluster.local",
+        ]);
+        const [signed] = ofType(created("store"), "tls:index/locallySignedCert:LocallySignedCert");
+        expect(signed?.inputs.allowedUses).toEqual(["digital_signature", "key_encipherment", "server_auth"]);
+    });
+
+    it("serves S3 over TLS only, non-root and read-only, keys and identities from Secrets", () => {
+        const spec = deployment(registered, "mattermost-s3").inputs.spec.template.spec;
+        const [container] = spec.containers;
+        expect(container.args).toEqual(
+            expect.arrayContaining([
+                "-s3.cert.file=/etc/seaweedfs/tls/tls.crt",
+                "-s3.key.file=/etc/seaweedfs/tls/tls.key",
+            ]),
+        );
+        expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
+        expect(spec.securityContext.runAsNonRoot).toBe(true);
+        const secrets = ofType(created("store"), "kubernetes:core/v1:Secret");
+        expect(secrets.map((secret) => secret.name).sort()).toEqual(["store-identities", "store-tls"]);
+        expect(spec.volumes).toEqual(
+            expect.arrayContaining([
+                { name: "tls", secret: { secretName: "store-tls-auto" } },
+                { name: "identities", secret: { secretName: "store-identities-auto" } },
+            ]),
+        );
+    });
+
+    it("puts the company CA first and the store's CA after it in one ConfigMap", async () => {
+        const [bundle] = ofType(created("bundle"), "kubernetes:core/v1:ConfigMap");
+        expect(bundle?.inputs.data).toEqual({ "ca-bundle.pem": "COMPANY-CA\ncertificate-store-ca\n" });
+        expect(await new Promise((resolve) => store.accessKeyId.apply(resolve))).toBe("random-store-access-key");
     });
 });
 

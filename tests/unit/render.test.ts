@@ -113,6 +113,31 @@ describe("stack shapes", () => {
         expect(kinds(stacks.prod)).not.toContain("Ingress/mattermost");
     });
 
+    it("runs the in-cluster S3 store only in the test stack, with its CA in the trust bundle", () => {
+        const test = stacks.test;
+        expect(kinds(test)).toContain("Deployment/mattermost-s3");
+        expect(kinds(stacks.prod)).not.toContain("Deployment/mattermost-s3");
+        expect(test.file(path.join("files", "trust-bundle", "ca-bundle.pem"))).toBe("<certificate:mattermost-s3-ca>\n");
+        expect(test.file(path.join("files", "mattermost", "mattermost-settings.env"))).toContain(
+            "MM_FILESETTINGS_AMAZONS3ENDPOINT=mattermost-s3.mattermost-test.svc.cluster.local:8333\nMM_FILESETTINGS_AMAZONS3PATHPREFIX=\nMM_FILESETTINGS_AMAZONS3REGION=\nMM_FILESETTINGS_AMAZONS3SIGNV2=false\nMM_FILESETTINGS_AMAZONS3SSL=true\n",
+        );
+    });
+
+    it("trusts the company CA in prod and keeps the S3 keys out of plain settings", () => {
+        const prod = stacks.prod;
+        const bundle = prod.file(path.join("files", "trust-bundle", "ca-bundle.pem"));
+        const company = (
+            yaml.parse(fs.readFileSync(path.join(projectDir, "Pulumi.prod.yaml"), "utf8")) as {
+                config: Record<string, string>;
+            }
+        ).config["mattermost:companyCaCertificates"];
+        expect(bundle).toBe(company);
+        expect(prod.file(path.join("files", "mattermost", "mattermost-settings.env"))).not.toMatch(/ACCESSKEY/);
+        expect(prod.file(path.join("files", "mattermost", "mattermost-settings.env"))).toContain(
+            "MM_FILESETTINGS_AMAZONS3ENDPOINT=s3.example.com\n",
+        );
+    });
+
     it("runs an in-cluster PostgreSQL only in the test stack", () => {
         expect(kinds(stacks.test)).toContain("Deployment/mattermost-postgres");
         expect(kinds(stacks.prod)).not.toContain("Deployment/mattermost-postgres");
@@ -226,7 +251,8 @@ describe("render refuses bad configuration", () => {
         );
         await expect(render).rejects.toThrow(
             new RenderConfigError(
-                'The stack configuration has 2 problem(s):\n  - mattermost:platform: "gke" is not allowed. Use "kubernetes" or "openshift".\n' +
+                'The stack configuration has 3 problem(s):\n  - mattermost:platform: "gke" is not allowed. Use "kubernetes" or "openshift".\n' +
+                    "  - mattermost:s3Endpoint: is required with s3Mode external. Set it to the S3 service's host[:port]: pulumi config set s3Endpoint <host>.\n" +
                     "  - mattermost:databaseHost: is required with databaseMode external. Set it to the PostgreSQL host name: pulumi config set databaseHost <host>.",
             ),
         );
@@ -235,7 +261,7 @@ describe("render refuses bad configuration", () => {
 
     it("refuses a secret written in plain text into the stack file", async () => {
         const { render } = renderStackFile(
-            "config:\n  mattermost:hostname: chat.example.com\n  mattermost:databaseHost: db.example.com\n  mattermost:databasePassword: hunter2\n",
+            "config:\n  mattermost:hostname: chat.example.com\n  mattermost:databaseHost: db.example.com\n  mattermost:s3Endpoint: s3.example.com\n  mattermost:databasePassword: hunter2\n",
         );
         await expect(render).rejects.toThrow(
             "mattermost:databasePassword: is stored in plain text in the stack file. Remove it and set it with: pulumi config set --secret databasePassword.",

@@ -8,6 +8,7 @@ import { loadStackConfig } from "../../config/stack";
 const prodConfig = {
     "mattermost:hostname": "chat.example.com",
     "mattermost:databaseHost": "db.example.com",
+    "mattermost:s3Endpoint": "s3.example.com",
 };
 
 function load(config: Record<string, string>, secretKeys: string[]) {
@@ -53,6 +54,23 @@ describe("loadStackConfig", () => {
             throw new Error("prod config should use the external database");
         }
         expect(await pulumi.isSecret(config.database.password)).toBe(true);
+    });
+
+    it("hands the S3 keys on as Pulumi secrets, and none when the pods use IAM", async () => {
+        jest.spyOn(console, "warn").mockImplementation(() => undefined);
+        const secrets = {
+            "mattermost:databasePassword": "hunter2",
+            "mattermost:s3AccessKeyId": "AK",
+            "mattermost:s3SecretAccessKey": "SK",
+        };
+        const config = load({ ...prodConfig, ...secrets }, Object.keys(secrets));
+        if (config.fileStorage.mode !== "external" || !config.fileStorage.credentials) {
+            throw new Error("prod config should carry S3 keys");
+        }
+        expect(await pulumi.isSecret(config.fileStorage.credentials.accessKeyId)).toBe(true);
+        expect(await pulumi.isSecret(config.fileStorage.credentials.secretAccessKey)).toBe(true);
+        const iam = load({ ...prodConfig, "mattermost:databasePassword": "hunter2" }, ["mattermost:databasePassword"]);
+        expect(iam.fileStorage).toEqual(expect.not.objectContaining({ credentials: expect.anything() }));
     });
 
     it("reports keys this program does not know", () => {

@@ -8,6 +8,7 @@ const valid: RawConfig = {
     mattermostEdition: "team",
     ssoMode: "gitlab",
     databaseMode: "inCluster",
+    s3Mode: "inCluster",
 };
 
 const production: RawConfig = {
@@ -15,6 +16,7 @@ const production: RawConfig = {
     mattermostImage: "mattermost/mattermost-enterprise-edition:11.6.1",
     databaseHost: "db.example.com",
     databasePassword: "s3cret:@/?#% value",
+    s3Endpoint: "s3.example.com",
 };
 
 /** The keys the stack file stores encrypted. */
@@ -117,12 +119,79 @@ describe("validateStackConfig", () => {
         expect(errorsOf({ ...valid, ...change })).toEqual([message]);
     });
 
-    it("refuses EnableInsecureOutgoingConnections in production but accepts it in a test stack", () => {
+    it("refuses EnableInsecureOutgoingConnections in production, and in a test stack that has a private CA", () => {
         const insecure = { mattermostSettings: '["ServiceSettings.EnableInsecureOutgoingConnections=true"]' };
         expect(errorsOf({ ...production, ...insecure })).toEqual([
             "mattermost:mattermostSettings: ServiceSettings.EnableInsecureOutgoingConnections=true turns off TLS verification for every outgoing call (S3, push proxy, Keycloak, webhooks) and is refused in a production stack. Trust the private CA instead, or mark the stack production false if it really is a test stack.",
         ]);
-        expect(errorsOf({ ...valid, ...insecure })).toEqual([]);
+        expect(errorsOf({ ...valid, ...insecure })).toEqual([
+            "mattermost:mattermostSettings: ServiceSettings.EnableInsecureOutgoingConnections=true while a private CA is configured: the CA is in the trust bundle of every pod, so verification works and must stay on. Remove the override.",
+        ]);
+        expect(errorsOf({ ...valid, ...insecure, s3Mode: "external", s3Endpoint: "s3.test.example.com" })).toEqual([]);
+    });
+
+    it.each<[string, RawConfig, string]>([
+        [
+            "an endpoint with a scheme",
+            { s3Endpoint: "https://s3.example.com" },
+            'mattermost:s3Endpoint: "https://s3.example.com" has a scheme. Give host[:port] only, e.g. s3.example.com:9000; TLS is s3Ssl.',
+        ],
+        [
+            "no endpoint",
+            { s3Endpoint: "" },
+            "mattermost:s3Endpoint: is required with s3Mode external. Set it to the S3 service's host[:port]: pulumi config set s3Endpoint <host>.",
+        ],
+        [
+            "S3 without TLS",
+            { s3Ssl: "false" },
+            "mattermost:s3Ssl: is false in a production stack: files and keys would cross the network in clear text. Set it true and trust the service's CA with companyCaCertificates.",
+        ],
+        [
+            "an in-cluster store",
+            { s3Mode: "inCluster" },
+            "mattermost:s3Mode: is inCluster in a production stack: its files live on an emptyDir and are lost whenever the pod restarts. Use the company S3 service (s3Mode external with s3Endpoint).",
+        ],
+        [
+            "a file setting the s3 keys own",
+            { mattermostSettings: '["FileSettings.DriverName=local"]' },
+            "mattermost:mattermostSettings: FileSettings.DriverName cannot be overridden: files are always on S3 (the s3* keys), which both pods share.",
+        ],
+        [
+            "a bad bucket name",
+            { s3Bucket: "Chat_Files" },
+            "mattermost:s3Bucket: \"Chat_Files\" is not a valid bucket name. Use 3 to 63 lower-case letters, digits, '.' and '-'.",
+        ],
+    ])("refuses, for file storage in production, %s", (_case, change, message) => {
+        expect(errorsOf({ ...production, ...change })).toEqual([message]);
+    });
+
+    it("wires the external S3 service into FileSettings, and asks for the second key when only one is set", () => {
+        const result = validateStackConfig(
+            { ...production, s3PathPrefix: "chat/", s3AccessKeyId: "AKIA" },
+            new Set(["databasePassword", "s3AccessKeyId"]),
+        );
+        expect(result.missingSecrets.map((missing) => missing.message)).toEqual([
+            "mattermost:s3SecretAccessKey: is required once the other S3 key is set (or leave both empty to use the pod's IAM identity). Set it with: pulumi config set --secret s3SecretAccessKey",
+        ]);
+        const withoutKeys = validateStackConfig({ ...production, s3PathPrefix: "chat/" }, encrypted);
+        expect(withoutKeys.settings?.fileStorage).toEqual({
+            mode: "external",
+            endpoint: "s3.example.com",
+            bucket: "mattermost",
+            pathPrefix: "chat/",
+            region: "",
+            ssl: true,
+            hasCredentials: false,
+        });
+        expect(withoutKeys.settings?.mattermost.settings.FileSettings).toMatchObject({
+            DriverName: "amazons3",
+            AmazonS3Bucket: "mattermost",
+            AmazonS3Endpoint: "s3.example.com",
+            AmazonS3SSL: true,
+            AmazonS3PathPrefix: "chat/",
+            AmazonS3Region: "",
+            AmazonS3SignV2: false,
+        });
     });
 
     it("refuses an in-cluster database in production", () => {

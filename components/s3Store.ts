@@ -1,0 +1,212 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import * as tls from "@pulumi/tls";
+import { inClusterS3Port, inClusterS3Service, renderSeaweedIdentities } from "../config/s3";
+import {
+    containerResources,
+    labels,
+    restrictedContainerSecurity,
+    restrictedPodSecurity,
+    scratchVolumes,
+    selectorLabels,
+} from "./meta";
+
+export const s3StoreType = "mattermost:k8s:S3Store";
+
+export interface S3StoreArgs {
+    readonly namespace: string;
+    /** Pinned SeaweedFS image. */
+    readonly image: string;
+}
+
+/** Any non-root id: SeaweedFS writes only to its data directory. */
+const storeUid = 1000;
+const certificateDirectory = "/etc/seaweedfs/tls";
+const identitiesDirectory = "/etc/seaweedfs/identities";
+
+/**
+ * An S3-compatible store for test stacks (SeaweedFS, one pod, files on an emptyDir), so a test stack
+ * needs nothing outside the cluster. It serves TLS only, with a certificate from a CA this component
+ * creates, so the private-CA path (trust bundle, verification on) is exercised in every test deployment.
+ */
+export class S3Store extends pulumi.ComponentResource {
+    /** The CA that signed the store's certificate, for the trust bundle. */
+    public readonly caCertificate: pulumi.Output<string>;
+    public readonly accessKeyId: pulumi.Output<string>;
+    public readonly secretAccessKey: pulumi.Output<string>;
+
+    constructor(name: string, args: S3StoreArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(s3StoreType, name, {}, opts);
+
+        // A CA of its own (P-256), valid for five years and renewed by Pulumi in the last one.
+        const caKey = new tls.PrivateKey(
+            `${name}-ca-key`,
+            { algorithm: "ECDSA", ecdsaCurve: "P256" },
+            { parent: this },
+        );
+        const ca = new tls.SelfSignedCert(
+            `${name}-ca`,
+            {
+                privateKeyPem: caKey.privateKeyPem,
+                isCaCertificate: true,
+                subject: { commonName: "Mattermost test S3 CA", organization: "mattermost-platform" },
+                validityPeriodHours: 5 * 365 * 24,
+                earlyRenewalHours: 365 * 24,
+                allowedUses: ["cert_signing", "crl_signing"],
+            },
+            { parent: this },
+        );
+        const serverKey = new tls.PrivateKey(
+            `${name}-server-key`,
+            { algorithm: "ECDSA", ecdsaCurve: "P256" },
+            { parent: this },
+        );
+        const dnsNames = [
+            inClusterS3Service,
+            `${inClusterS3Service}.${args.namespace}`,
+            `${inClusterS3Service}.${args.namespace}.svc`,
+            `${inClusterS3Service}.${args.namespace}.svc.cluster.local`,
+        ];
+        const request = new tls.CertRequest(
+            `${name}-server-request`,
+            { privateKeyPem: serverKey.privateKeyPem, subject: { commonName: dnsNames[3] }, dnsNames },
+            { parent: this },
+        );
+        const serverCertificate = new tls.LocallySignedCert(
+            `${name}-server-certificate`,
+            {
+                certRequestPem: request.certRequestPem,
+                caPrivateKeyPem: caKey.privateKeyPem,
+                caCertPem: ca.certPem,
+                validityPeriodHours: 365 * 24,
+                earlyRenewalHours: 30 * 24,
+                allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+            },
+            { parent: this },
+        );
+
+        const accessKey = new random.RandomPassword(
+            `${name}-access-key`,
+            { length: 20, special: false },
+            { parent: this },
+        );
+        const secretKey = new random.RandomPassword(
+            `${name}-secret-key`,
+            { length: 40, special: false },
+            { parent: this },
+        );
+
+        const tlsSecret = new k8s.core.v1.Secret(
+            `${name}-tls`,
+            {
+                metadata: { namespace: args.namespace, labels: labels(name, "file-store") },
+                type: "kubernetes.io/tls",
+                stringData: { "tls.crt": serverCertificate.certPem, "tls.key": serverKey.privateKeyPem },
+            },
+            { parent: this },
+        );
+        const identities = new k8s.core.v1.Secret(
+            `${name}-identities`,
+            {
+                metadata: { namespace: args.namespace, labels: labels(name, "file-store") },
+                stringData: {
+                    "s3.json": pulumi
+                        .all([accessKey.result, secretKey.result])
+                        .apply(([id, key]) => renderSeaweedIdentities(id, key)),
+                },
+            },
+            { parent: this },
+        );
+
+        const scratch = scratchVolumes({ data: "/data", tmp: "/tmp" });
+        const deployment = new k8s.apps.v1.Deployment(
+            name,
+            {
+                metadata: { name: inClusterS3Service, namespace: args.namespace, labels: labels(name, "file-store") },
+                spec: {
+                    replicas: 1,
+                    strategy: { type: "Recreate" },
+                    selector: { matchLabels: selectorLabels(name) },
+                    template: {
+                        metadata: { labels: labels(name, "file-store") },
+                        spec: {
+                            automountServiceAccountToken: false,
+                            securityContext: restrictedPodSecurity({
+                                runAsUser: storeUid,
+                                runAsGroup: storeUid,
+                                fsGroup: storeUid,
+                            }),
+                            containers: [
+                                {
+                                    name: "seaweedfs",
+                                    image: args.image,
+                                    // One process: master, volume and filer on loopback, and only the S3 gateway,
+                                    // TLS only, reachable from outside the pod.
+                                    command: ["weed"],
+                                    args: [
+                                        "server",
+                                        "-dir=/data",
+                                        "-ip=127.0.0.1",
+                                        "-ip.bind=0.0.0.0",
+                                        "-master.volumeSizeLimitMB=1024",
+                                        "-volume.max=0",
+                                        "-s3",
+                                        `-s3.port=${inClusterS3Port}`,
+                                        `-s3.config=${identitiesDirectory}/s3.json`,
+                                        `-s3.cert.file=${certificateDirectory}/tls.crt`,
+                                        `-s3.key.file=${certificateDirectory}/tls.key`,
+                                    ],
+                                    ports: [{ name: "s3", containerPort: inClusterS3Port }],
+                                    readinessProbe: { tcpSocket: { port: "s3" }, periodSeconds: 5 },
+                                    livenessProbe: {
+                                        tcpSocket: { port: "s3" },
+                                        periodSeconds: 10,
+                                        failureThreshold: 6,
+                                    },
+                                    resources: containerResources({
+                                        requests: { cpu: "100m", memory: "256Mi" },
+                                        limits: { cpu: "1", memory: "1Gi" },
+                                    }),
+                                    securityContext: restrictedContainerSecurity({ readOnlyRootFilesystem: true }),
+                                    volumeMounts: [
+                                        ...scratch.mounts,
+                                        { name: "tls", mountPath: certificateDirectory, readOnly: true },
+                                        { name: "identities", mountPath: identitiesDirectory, readOnly: true },
+                                    ],
+                                },
+                            ],
+                            volumes: [
+                                ...scratch.volumes,
+                                { name: "tls", secret: { secretName: tlsSecret.metadata.name } },
+                                { name: "identities", secret: { secretName: identities.metadata.name } },
+                            ],
+                        },
+                    },
+                },
+            },
+            { parent: this },
+        );
+
+        new k8s.core.v1.Service(
+            `${name}-service`,
+            {
+                metadata: { name: inClusterS3Service, namespace: args.namespace, labels: labels(name, "file-store") },
+                spec: {
+                    selector: selectorLabels(name),
+                    ports: [{ name: "s3", port: inClusterS3Port, targetPort: "s3" }],
+                },
+            },
+            { parent: this, dependsOn: [deployment] },
+        );
+
+        this.caCertificate = ca.certPem;
+        this.accessKeyId = pulumi.secret(accessKey.result);
+        this.secretAccessKey = pulumi.secret(secretKey.result);
+        this.registerOutputs({
+            caCertificate: this.caCertificate,
+            accessKeyId: this.accessKeyId,
+            secretAccessKey: this.secretAccessKey,
+        });
+    }
+}
