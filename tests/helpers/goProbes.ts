@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -28,7 +28,18 @@ export interface ProbeResult {
     readonly output: string;
 }
 
-export function runProbe(binary: string, args: string[], env: Record<string, string | undefined>): ProbeResult {
-    const run = spawnSync(binary, args, { encoding: "utf8", env, timeout: 20000 });
-    return { status: run.status, output: (run.stdout + run.stderr).trim() };
+/** Runs a probe without blocking this process, so servers in the test process can answer it. */
+export function runProbe(
+    binary: string,
+    args: string[],
+    env: Record<string, string | undefined>,
+): Promise<ProbeResult> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(binary, args, { env, timeout: 20000 });
+        let output = "";
+        child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+        child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+        child.on("error", reject);
+        child.on("close", (status) => resolve({ status, output: output.trim() }));
+    });
 }

@@ -33,12 +33,39 @@ export interface PostgresServer {
     stop(): Promise<void>;
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+/** With `tls`, the server also speaks TLS with that certificate and key. */
+export async function startPostgres(tls?: { certificatePath: string; keyPath: string }): Promise<PostgresServer> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pg-"));
-    if (asRoot) {
-        const ids = spawnSync("id", ["-u", "postgres"], { encoding: "utf8" }).stdout.trim();
-        const group = spawnSync("id", ["-g", "postgres"], { encoding: "utf8" }).stdout.trim();
-        fs.chownSync(dir, Number(ids), Number(group));
+    const owner = asRoot
+        ? {
+              uid: Number(spawnSync("id", ["-u", "postgres"], { encoding: "utf8" }).stdout.trim()),
+              gid: Number(spawnSync("id", ["-g", "postgres"], { encoding: "utf8" }).stdout.trim()),
+          }
+        : undefined;
+    if (owner) {
+        fs.chownSync(dir, owner.uid, owner.gid);
+    }
+    const tlsSettings: string[] = [];
+    if (tls) {
+        // PostgreSQL insists that its key is the server user's and no one else's.
+        for (const [source, target] of [
+            [tls.certificatePath, "server.crt"],
+            [tls.keyPath, "server.key"],
+        ] as const) {
+            fs.copyFileSync(source, path.join(dir, target));
+            fs.chmodSync(path.join(dir, target), 0o600);
+            if (owner) {
+                fs.chownSync(path.join(dir, target), owner.uid, owner.gid);
+            }
+        }
+        tlsSettings.push(
+            "-c",
+            "ssl=on",
+            "-c",
+            `ssl_cert_file=${dir}/server.crt`,
+            "-c",
+            `ssl_key_file=${dir}/server.key`,
+        );
     }
     const data = path.join(dir, "data");
     const [initdb, initArgs] = asPostgres(postgresBin("initdb"), [
@@ -63,6 +90,7 @@ export async function startPostgres(): Promise<PostgresServer> {
         dir,
         "-c",
         "listen_addresses=127.0.0.1",
+        ...tlsSettings,
     ]);
     const server: ChildProcess = spawn(postgres, serverArgs, { stdio: "ignore" });
     const psql = (statement: string) =>

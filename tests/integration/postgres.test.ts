@@ -31,7 +31,7 @@ describe.each([
         server.sql(`GRANT ALL ON DATABASE mattermost TO ${user}`);
     });
 
-    it("connects with the URL the program builds", () => {
+    it("connects with the URL the program builds", async () => {
         const url = postgresUrl({
             host: "127.0.0.1",
             port: server.port,
@@ -40,10 +40,10 @@ describe.each([
             password,
             parameters: { sslmode: "disable", connect_timeout: "10" },
         });
-        expect(connect(url)).toEqual({ status: 0, output: `connected as ${user}` });
+        expect(await connect(url)).toEqual({ status: 0, output: `connected as ${user}` });
     });
 
-    it("is refused with a wrong password, so the check above means something", () => {
+    it("is refused with a wrong password, so the check above means something", async () => {
         const url = postgresUrl({
             host: "127.0.0.1",
             port: server.port,
@@ -52,19 +52,19 @@ describe.each([
             password: `${password}-wrong`,
             parameters: { sslmode: "disable" },
         });
-        const result = connect(url);
+        const result = await connect(url);
         expect(result.status).toBe(1);
         expect(result.output).toContain("password authentication failed");
     });
 });
 
-it("fails when the password is pasted into the URL without escaping", () => {
+it("fails when the password is pasted into the URL without escaping", async () => {
     const password = "p@ss:w/rd?#% x";
     const naive = `postgres://mattermost:${password}@127.0.0.1:${server.port}/mattermost?sslmode=disable`;
-    expect(connect(naive).status).not.toBe(0);
+    expect((await connect(naive)).status).not.toBe(0);
 });
 
-it("builds the external database URL with the configured sslmode and timeout", () => {
+it("builds the external database URL with the configured sslmode and timeout", async () => {
     const url = externalDatabaseUrl(
         {
             mode: "external",
@@ -77,5 +77,5 @@ it("builds the external database URL with the configured sslmode and timeout", (
         },
         "p@ss:w/rd?#% x",
     );
-    expect(connect(url)).toEqual({ status: 0, output: "connected as mattermost" });
+    expect(await connect(url)).toEqual({ status: 0, output: "connected as mattermost" });
 });
