@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MattermostPair, httpPort } from "./components/mattermostPair";
 import { NginxFailover } from "./components/nginxFailover";
+import { LogShipping } from "./components/logShipping";
 import { Postgres } from "./components/postgres";
 import { S3Store } from "./components/s3Store";
 import { TrustBundle } from "./components/trustBundle";
@@ -50,6 +51,21 @@ const trustBundle =
         ? new TrustBundle("trust-bundle", { namespace, certificates: trustedCertificates }, opts)
         : undefined;
 
+// Logs to ELK through a Filebeat sidecar in every pod, when an endpoint is configured.
+const logShipping =
+    config.logShipping &&
+    new LogShipping(
+        "log-shipping",
+        {
+            namespace,
+            environment: pulumi.getStack(),
+            settings: config.logShipping,
+            password: config.elkPassword,
+            trustBundle,
+        },
+        opts,
+    );
+
 const pair = new MattermostPair(
     "mattermost",
     {
@@ -65,6 +81,7 @@ const pair = new MattermostPair(
             secretAccessKey: s3Credentials.secretAccessKey,
         },
         trustBundle,
+        logShipping,
         resources: config.mattermost.resources,
     },
     opts,
@@ -88,6 +105,7 @@ const nginx = new NginxFailover(
         maxBodyBytes: config.nginx.maxBodyBytes,
         ingressClassName: config.ingress.className,
         ingressTlsSecretName: config.ingress.tlsSecretName,
+        logShipping,
     },
     { ...opts, dependsOn: [...opts.dependsOn, pair] },
 );

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { flattenSettings, type MattermostSettings } from "../config/mattermostSettings";
+import { mattermostLogDirectory } from "../config/filebeat";
 import { goTrustEnvironment } from "../config/trust";
 import type { Resources } from "../config/validate";
 import {
@@ -11,7 +12,9 @@ import {
     restrictedPodSecurity,
     scratchVolumes,
     selectorLabels,
+    uniqueVolumes,
 } from "./meta";
+import type { LogShipping } from "./logShipping";
 import type { TrustBundle } from "./trustBundle";
 
 export const mattermostPairType = "mattermost:k8s:MattermostPair";
@@ -37,6 +40,8 @@ export interface MattermostPairArgs {
     };
     /** The CAs to trust next to the public roots: S3, the database, Keycloak, the push proxy. */
     readonly trustBundle?: TrustBundle;
+    /** Absent: logs stay on the console and no sidecar runs. */
+    readonly logShipping?: LogShipping;
 }
 
 /** Mattermost's image runs as mattermost, uid and gid 2000, and owns its files under that id. */
@@ -156,6 +161,13 @@ export class MattermostPair extends pulumi.ComponentResource {
             : [];
         const trustMounts = args.trustBundle ? [args.trustBundle.volumeMount()] : [];
         const trustVolumes = args.trustBundle ? [args.trustBundle.volume()] : [];
+        // Both pods ship the same files the same way: one Filebeat configuration for the pair.
+        const shipper = args.logShipping?.sidecar(
+            name,
+            [{ kind: "ndjsonFiles", id: "mattermost", paths: [`${mattermostLogDirectory}/mattermost*.log`] }],
+            [{ name: "logs", mountPath: mattermostLogDirectory }],
+            this,
+        );
 
         const member = (index: 1 | 2, role: "primary" | "backup", dependsOn: pulumi.Resource[]): PairMember => {
             const memberName = memberNameOf(index);
@@ -256,8 +268,13 @@ export class MattermostPair extends pulumi.ComponentResource {
                                         securityContext: restrictedContainerSecurity({ readOnlyRootFilesystem: false }),
                                         volumeMounts: [...scratch.mounts, ...trustMounts],
                                     },
+                                    ...(shipper ? [shipper.container] : []),
                                 ],
-                                volumes: [...scratch.volumes, ...trustVolumes],
+                                volumes: uniqueVolumes([
+                                    ...scratch.volumes,
+                                    ...trustVolumes,
+                                    ...(shipper?.volumes ?? []),
+                                ]),
                             },
                         },
                     },

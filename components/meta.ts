@@ -51,3 +51,16 @@ export function scratchVolumes(paths: Readonly<Record<string, string>>): {
         mounts: entries.map(([name, mountPath]) => ({ name, mountPath })),
     };
 }
+
+/** Volumes by name, first one kept: containers of one pod may ask for the same volume (the trust bundle). */
+export function uniqueVolumes(volumes: readonly k8s.types.input.core.v1.Volume[]): k8s.types.input.core.v1.Volume[] {
+    const seen = new Set<string>();
+    return volumes.filter((volume) => {
+        const name = volume.name as string;
+        if (seen.has(name)) {
+            return false;
+        }
+        seen.add(name);
+        return true;
+    });
+}

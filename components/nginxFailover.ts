@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { nginxSyslog } from "../config/filebeat";
 import { renderNginxConf } from "../config/nginx";
 import type { Resources } from "../config/validate";
 import {
@@ -9,7 +10,9 @@ import {
     restrictedPodSecurity,
     scratchVolumes,
     selectorLabels,
+    uniqueVolumes,
 } from "./meta";
+import type { LogShipping } from "./logShipping";
 
 export const nginxFailoverType = "mattermost:k8s:NginxFailover";
 
@@ -32,6 +35,8 @@ export interface NginxFailoverArgs {
     /** Ingress only: the IngressClass and the TLS Secret for `hostname`. */
     readonly ingressClassName?: string;
     readonly ingressTlsSecretName?: string;
+    /** Absent: logs stay on the console and no sidecar runs. */
+    readonly logShipping?: LogShipping;
 }
 
 export const listenPort = 8080;
@@ -61,7 +66,17 @@ export class NginxFailover extends pulumi.ComponentResource {
             dnsResolver: args.dnsResolver,
             maxBodyBytes: args.maxBodyBytes,
             runtimeDir: "/tmp",
+            syslog: args.logShipping ? nginxSyslog : undefined,
         });
+        const shipper = args.logShipping?.sidecar(
+            name,
+            [
+                { kind: "syslogUdp", id: "nginx-access", address: nginxSyslog.access, json: true },
+                { kind: "syslogUdp", id: "nginx-error", address: nginxSyslog.error, json: false },
+            ],
+            [],
+            this,
+        );
 
         const conf = new k8s.core.v1.ConfigMap(
             `${name}-conf`,
@@ -120,8 +135,13 @@ export class NginxFailover extends pulumi.ComponentResource {
                                         { name: "conf", mountPath: "/etc/nginx/mattermost", readOnly: true },
                                     ],
                                 },
+                                ...(shipper ? [shipper.container] : []),
                             ],
-                            volumes: [...scratch.volumes, { name: "conf", configMap: { name: conf.metadata.name } }],
+                            volumes: uniqueVolumes([
+                                ...scratch.volumes,
+                                { name: "conf", configMap: { name: conf.metadata.name } },
+                                ...(shipper?.volumes ?? []),
+                            ]),
                         },
                     },
                 },

@@ -219,6 +219,33 @@ export const configKeys = {
         default: "chrislusf/seaweedfs:3.97",
         description: "SeaweedFS image for `s3Mode: inCluster`, pinned.",
     },
+    elkEndpoint: {
+        type: "string",
+        default: "",
+        description:
+            "`host:port` of the Elasticsearch or Logstash endpoint, always spoken to over verified TLS. Empty: no log shipping, and no Filebeat sidecar at all.",
+    },
+    elkOutput: {
+        type: "string",
+        default: "elasticsearch",
+        description: "`elasticsearch` or `logstash`: what listens at `elkEndpoint`.",
+    },
+    elkUsername: {
+        type: "string",
+        default: "",
+        description: "User Filebeat authenticates as (Elasticsearch); empty for none.",
+    },
+    elkPassword: {
+        type: "string",
+        secret: true,
+        default: "",
+        description: "Password of `elkUsername` (`pulumi config set --secret elkPassword`).",
+    },
+    filebeatImage: {
+        type: "string",
+        default: "docker.elastic.co/beats/filebeat:8.19.4",
+        description: "Filebeat image of the log-shipping sidecars, pinned.",
+    },
 } as const satisfies Record<string, ConfigKey>;
 
 export type ConfigKeyName = keyof typeof configKeys;

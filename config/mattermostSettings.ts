@@ -34,6 +34,7 @@ export const derivedSettings: Readonly<Record<string, string>> = {
     "FileSettings.AmazonS3PathPrefix": "set mattermost:s3PathPrefix instead",
     "FileSettings.AmazonS3Region": "set mattermost:s3Region instead",
     "FileSettings.AmazonS3AccessKeyId": "set it with: pulumi config set --secret s3AccessKeyId",
+    "LogSettings.AdvancedLoggingJSON": "with elkEndpoint set, it is the rotated JSON file the Filebeat sidecar ships",
 };
 
 const secretSettingPattern =

@@ -21,6 +21,8 @@ export interface NginxConfInput {
     readonly maxBodyBytes: number;
     /** Writable directory for the pid file and temporary bodies (an emptyDir in the pod). */
     readonly runtimeDir: string;
+    /** When logs are shipped: UDP syslog addresses of the Filebeat sidecar, for access and error logs. */
+    readonly syslog?: { readonly access: string; readonly error: string };
 }
 
 /** Room for multipart framing, so a file of exactly MaxFileSize still uploads. */
@@ -43,6 +45,21 @@ function proxyHeaders(connection: string): string {
     ]
         .map((line) => `            ${line}`)
         .join("\n");
+}
+
+/** JSON access lines and the error log, to the Filebeat sidecar, next to the console. */
+function syslogLines(input: NginxConfInput): string {
+    if (!input.syslog) {
+        return "";
+    }
+    return `
+    log_format shipped escape=json '{"time":"$time_iso8601","remote_addr":"$remote_addr",'
+                                   '"forwarded_for":"$http_x_forwarded_for","request":"$request",'
+                                   '"status":$status,"bytes_sent":$body_bytes_sent,"request_time":$request_time,'
+                                   '"upstream_addr":"$upstream_addr","upstream_status":"$upstream_status",'
+                                   '"upstream_response_time":"$upstream_response_time","user_agent":"$http_user_agent"}';
+    access_log syslog:server=${input.syslog.access},tag=nginx,nohostname shipped;
+    error_log syslog:server=${input.syslog.error},tag=nginx,nohostname warn;`;
 }
 
 export function renderNginxConf(input: NginxConfInput): string {
@@ -70,7 +87,7 @@ http {
     log_format upstreamlog '$remote_addr [$time_local] "$request" $status $body_bytes_sent '
                            'upstream=$upstream_addr upstream_status=$upstream_status '
                            'request_time=$request_time upstream_time=$upstream_response_time';
-    access_log /dev/stdout upstreamlog;
+    access_log /dev/stdout upstreamlog;${syslogLines(input)}
 
     # The edge (Route or Ingress) terminates TLS and sets X-Forwarded-Proto; keep it, or fall back to ours.
     map $http_x_forwarded_proto $forwarded_proto {

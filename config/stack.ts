@@ -24,6 +24,8 @@ export interface StackConfig extends StackSettings {
     readonly database: InClusterDatabase | (ExternalDatabase & { readonly password: pulumi.Output<string> });
     /** External S3 carries its keys, unless the pods use their IAM identity. */
     readonly fileStorage: InClusterS3 | (ExternalS3 & { readonly credentials?: S3Credentials });
+    /** Password of elkUsername, when log shipping authenticates. */
+    readonly elkPassword?: pulumi.Output<string>;
 }
 
 export class ConfigError extends Error {
@@ -82,5 +84,6 @@ export function loadStackConfig(): StackConfig {
                       },
                   }
                 : settings.fileStorage,
+        elkPassword: settings.logShipping?.username ? config.requireSecret("elkPassword") : undefined,
     });
 }

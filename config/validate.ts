@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { configKeys, fullKey, type ConfigKey, type ConfigKeyName } from "./keys";
 import { formatVersion, parseImage, parseVersion, unpinnedReason, type Version } from "./images";
+import { mattermostFileTarget } from "./filebeat";
 import { inClusterS3Endpoint } from "./s3";
 import { parseCaCertificates } from "./trust";
 import {
@@ -20,6 +21,7 @@ import {
     unflattenableReason,
     type MattermostSettings,
     type SettingOverride,
+    type SettingValue,
 } from "./mattermostSettings";
 
 export type RawConfig = Readonly<Partial<Record<string, string>>>;
@@ -67,6 +69,14 @@ export interface ExternalS3 {
 
 export type FileStorageSettings = InClusterS3 | ExternalS3;
 
+export interface LogShippingSettings {
+    readonly output: "elasticsearch" | "logstash";
+    /** host:port; always TLS. */
+    readonly endpoint: string;
+    readonly username?: string;
+    readonly image: string;
+}
+
 export interface StackSettings {
     readonly production: boolean;
     readonly platform: "kubernetes" | "openshift";
@@ -100,6 +110,8 @@ export interface StackSettings {
     readonly fileStorage: FileStorageSettings;
     /** The company's CA certificates, one PEM each, checked. */
     readonly companyCaCertificates: readonly string[];
+    /** Absent: logs stay on the pods' consoles and no sidecar runs. */
+    readonly logShipping?: LogShippingSettings;
 }
 
 export interface ValidationResult {
@@ -250,6 +262,23 @@ const fieldSchemas = {
     s3AccessKeyId: z.string(),
     s3SecretAccessKey: z.string(),
     s3Image: pinnedImage,
+    elkEndpoint: z.string().superRefine((value, context) => {
+        if (value.includes("://")) {
+            context.addIssue({
+                code: "custom",
+                message: `"${value}" has a scheme. Give host:port only, e.g. logs.example.com:9200; TLS is always on`,
+            });
+        } else if (value !== "" && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?:\d{1,5}$/.test(value)) {
+            context.addIssue({
+                code: "custom",
+                message: `"${value}" is not host:port. Give e.g. logs.example.com:9200 (Elasticsearch) or logs.example.com:5044 (Logstash)`,
+            });
+        }
+    }),
+    elkOutput: oneOf(["elasticsearch", "logstash"]),
+    elkUsername: z.string(),
+    elkPassword: z.string(),
+    filebeatImage: pinnedImage,
 } satisfies Record<ConfigKeyName, z.ZodType>;
 
 type Fields = { [K in ConfigKeyName]: z.output<(typeof fieldSchemas)[K]> };
@@ -505,6 +534,14 @@ export function validateStackConfig(
         }
     }
 
+    // Log shipping.
+    if (has("elkEndpoint", "elkUsername") && f.elkEndpoint !== "" && f.elkUsername !== "" && !raw.elkPassword) {
+        missingSecrets.push({
+            key: "elkPassword",
+            message: `${fullKey("elkPassword")}: is required with elkUsername and is not set. Set it with: pulumi config set --secret elkPassword`,
+        });
+    }
+
     // Database.
     if (has("databaseMode", "production") && f.databaseMode === "inCluster" && f.production) {
         problem(
@@ -581,6 +618,15 @@ export function validateStackConfig(
                 settings: applyOverrides(settings, [
                     { section: "ServiceSettings", key: "SiteURL", value: siteUrl },
                     ...fileStorageSettings(fileStorage, f.namespace),
+                    ...(f.elkEndpoint
+                        ? [
+                              {
+                                  section: "LogSettings",
+                                  key: "AdvancedLoggingJSON",
+                                  value: mattermostFileTarget() as SettingValue,
+                              },
+                          ]
+                        : []),
                 ]),
                 resources: resources("mattermost"),
             },
@@ -601,6 +647,14 @@ export function validateStackConfig(
             postgresImage: f.postgresImage,
             fileStorage,
             companyCaCertificates,
+            logShipping: f.elkEndpoint
+                ? {
+                      output: f.elkOutput,
+                      endpoint: f.elkEndpoint,
+                      username: f.elkUsername || undefined,
+                      image: f.filebeatImage,
+                  }
+                : undefined,
         },
     };
 }

@@ -33,6 +33,8 @@ export interface Addresses {
     readonly backupPort: number;
     readonly keycloakPort: number;
     readonly runtimeDir: string;
+    /** Where this test listens for the syslog lines a log-shipping nginx.conf sends its sidecar. */
+    readonly syslogPorts?: { readonly access: number; readonly error: number };
 }
 
 export interface PodNames {
@@ -65,8 +67,23 @@ export function localize(conf: string, pod: PodNames, local: Addresses): string 
     text = replaceExactly(text, `server ${pod.backup} `, `server 127.0.0.1:${local.backupPort} `, 1);
     text = replaceExactly(text, pod.keycloakUrl, `http://127.0.0.1:${local.keycloakPort}`, 2);
     text = replaceExactly(text, `resolver ${pod.resolver} `, "resolver 127.0.0.1 ", 1);
+    if (local.syslogPorts) {
+        text = replaceExactly(
+            text,
+            "syslog:server=127.0.0.1:5140,",
+            `syslog:server=127.0.0.1:${local.syslogPorts.access},`,
+            1,
+        );
+        text = replaceExactly(
+            text,
+            "syslog:server=127.0.0.1:5141,",
+            `syslog:server=127.0.0.1:${local.syslogPorts.error},`,
+            1,
+        );
+    }
     const changed = conf.split("\n").filter((line, index) => line !== text.split("\n")[index]);
-    const allowed = /^\s*(listen|pid|\w+_temp_path|server|set \$keycloak|resolver) /;
+    const allowed =
+        /^\s*(listen|pid|\w+_temp_path|server|set \$keycloak|resolver|access_log syslog:|error_log syslog:)/;
     const unexpected = changed.filter((line) => !allowed.test(line));
     if (unexpected.length > 0 || text.includes("svc.cluster.local")) {
         throw new Error(`localize changed more than ports, paths and upstream addresses: ${unexpected.join(" | ")}`);

@@ -3,6 +3,7 @@
  * (separate processes, killed for real) and a fake Keycloak, all on loopback. Bounded: every loop has a
  * fixed number of requests and a deadline.
  */
+import * as dgram from "node:dgram";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import WebSocket from "ws";
@@ -54,7 +55,14 @@ interface Environment {
     stop(): Promise<void>;
 }
 
-async function environment(options: { primaryDiesOnPost?: boolean } = {}): Promise<Environment> {
+interface EnvironmentOptions {
+    readonly primaryDiesOnPost?: boolean;
+    /** Another stack's nginx.conf and pod names; the test stack's by default. */
+    readonly conf?: { readonly text: string; readonly pod: PodNames };
+    readonly syslogPorts?: Addresses["syslogPorts"];
+}
+
+async function environment(options: EnvironmentOptions = {}): Promise<Environment> {
     const local: Addresses = {
         listenPort: await freePort(),
         healthPort: await freePort(),
@@ -62,9 +70,11 @@ async function environment(options: { primaryDiesOnPost?: boolean } = {}): Promi
         backupPort: await freePort(),
         keycloakPort: await freePort(),
         runtimeDir: makeRuntimeDir(),
+        syslogPorts: options.syslogPorts,
     };
     const confFile = path.join(local.runtimeDir, "nginx.conf");
-    fs.writeFileSync(confFile, localize(rendered.file("files/nginx/nginx.conf"), pod, local));
+    const conf = options.conf ?? { text: rendered.file("files/nginx/nginx.conf"), pod };
+    fs.writeFileSync(confFile, localize(conf.text, conf.pod, local));
     const primary = await startFakeMattermost("primary", local.primaryPort, { dieOnPost: options.primaryDiesOnPost });
     const backup = await startFakeMattermost("backup", local.backupPort);
     const keycloak = await startFakeKeycloak(local.keycloakPort);
@@ -305,4 +315,73 @@ describe("the rendered nginx.conf in real nginx", () => {
             await env.stop();
         }
     }, 60000);
+
+    describe("the prod stack's nginx.conf, which ships its logs to the Filebeat sidecar", () => {
+        const prodPod: PodNames = {
+            primary: "mattermost-1.mattermost.svc.cluster.local:8065",
+            backup: "mattermost-2.mattermost.svc.cluster.local:8065",
+            keycloakUrl: "http://keycloak.mattermost.svc.cluster.local:8080",
+            resolver: "dns-default.openshift-dns.svc.cluster.local",
+        };
+        let prod: Rendered;
+        let env: Environment;
+        const received: { access: string[]; error: string[] } = { access: [], error: [] };
+        const sockets: dgram.Socket[] = [];
+
+        async function listen(into: string[]): Promise<number> {
+            const socket = dgram.createSocket("udp4");
+            sockets.push(socket);
+            socket.on("message", (message) => into.push(message.toString("utf8")));
+            await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+            return socket.address().port;
+        }
+
+        beforeAll(async () => {
+            prod = renderStack("prod");
+            const syslogPorts = { access: await listen(received.access), error: await listen(received.error) };
+            env = await environment({ conf: { text: prod.file("files/nginx/nginx.conf"), pod: prodPod }, syslogPorts });
+        }, 60000);
+
+        afterAll(async () => {
+            await env?.stop();
+            sockets.forEach((socket) => socket.close());
+            fs.rmSync(prod.dir, { recursive: true, force: true });
+        });
+
+        it("sends one JSON access line per request as syslog", async () => {
+            const response = await request(env.local.listenPort, { path: "/api/v4/system/ping?shipped=1" });
+            expect(response.status).toBe(200);
+            await waitFor(
+                () => Promise.resolve(received.access.some((line) => line.includes("shipped=1"))),
+                5000,
+                "the access line",
+            );
+            const line = received.access.find((entry) => entry.includes("shipped=1")) ?? "";
+            // RFC 3164 without a host name, as nginx sends it with nohostname: "<pri>timestamp tag: message".
+            const match = /^<\d+>\w{3} [ \d]\d \d\d:\d\d:\d\d nginx: (\{.*\})$/.exec(line);
+            expect(match).not.toBeNull();
+            const entry = JSON.parse(match?.[1] ?? "{}") as Record<string, unknown>;
+            expect(entry).toMatchObject({
+                request: "GET /api/v4/system/ping?shipped=1 HTTP/1.1",
+                status: 200,
+                remote_addr: "127.0.0.1",
+            });
+            expect(entry.upstream_addr).toBe(`127.0.0.1:${env.local.primaryPort}`);
+        });
+
+        it("sends its errors as syslog too", async () => {
+            await new Promise<void>((resolve) => env.keycloak.server.close(() => resolve()));
+            const response = await request(env.local.listenPort, { path: "/auth/realms/mattermost/account" });
+            expect(response.status).toBe(502);
+            await waitFor(
+                () => Promise.resolve(received.error.some((line) => line.includes("connect() failed"))),
+                5000,
+                "the error line",
+            );
+            expect(received.error.find((line) => line.includes("connect() failed"))).toMatch(
+                /^<\d+>.* nginx: .*Connection refused/,
+            );
+            env.keycloak.server.listen(env.local.keycloakPort, "127.0.0.1");
+        });
+    });
 });

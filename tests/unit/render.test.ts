@@ -146,7 +146,7 @@ describe("stack shapes", () => {
     it("lists prod's unset secret instead of failing, and puts its placeholder where the password goes", () => {
         const prod = stacks.prod;
         expect(prod.log).toContain(
-            "Secrets not set in Pulumi.prod.yaml (placeholders used; pulumi up will refuse): databasePassword",
+            "Secrets not set in Pulumi.prod.yaml (placeholders used; pulumi up will refuse): elkPassword, databasePassword",
         );
         expect(prod.file(path.join("files", "mattermost", "mattermost-secrets.env"))).toContain(
             "MM_SQLSETTINGS_DATASOURCE=postgres://mattermost:<secret:databasePassword>@postgres.db.example.com:5432/mattermost?connect_timeout=10&sslmode=verify-full\n",
