@@ -205,6 +205,15 @@ describe("rollouts", () => {
                 config["mattermost:databaseName"] = "chat";
             },
         ],
+        [
+            "a trusted CA (trust bundle)",
+            (config) => {
+                const prod = yaml.parse(fs.readFileSync(path.join(projectDir, "Pulumi.prod.yaml"), "utf8")) as {
+                    config: Record<string, unknown>;
+                };
+                config["mattermost:companyCaCertificates"] = prod.config["mattermost:companyCaCertificates"];
+            },
+        ],
     ])(
         "changes both pod templates when %s changes",
         (_what, edit) => {
