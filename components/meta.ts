@@ -36,6 +36,12 @@ export function restrictedPodSecurity(
     return { ...identity, runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
 }
 
+/** Resources of the one-pod stores of test stacks (PostgreSQL, S3): small, but bounded. */
+export const testStoreResources: Resources = {
+    requests: { cpu: "100m", memory: "256Mi" },
+    limits: { cpu: "1", memory: "1Gi" },
+};
+
 export function containerResources(resources: Resources): k8s.types.input.core.v1.ResourceRequirements {
     return { requests: { ...resources.requests }, limits: { ...resources.limits } };
 }

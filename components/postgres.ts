@@ -4,6 +4,7 @@ import * as random from "@pulumi/random";
 import { postgresUrl } from "../config/database";
 import {
     containerResources,
+    testStoreResources,
     labels,
     restrictedContainerSecurity,
     restrictedPodSecurity,
@@ -99,10 +100,7 @@ export class Postgres extends pulumi.ComponentResource {
                                         periodSeconds: 10,
                                         failureThreshold: 6,
                                     },
-                                    resources: containerResources({
-                                        requests: { cpu: "100m", memory: "256Mi" },
-                                        limits: { cpu: "1", memory: "1Gi" },
-                                    }),
+                                    resources: containerResources(testStoreResources),
                                     securityContext: restrictedContainerSecurity({ readOnlyRootFilesystem: true }),
                                     volumeMounts: scratch.mounts,
                                 },

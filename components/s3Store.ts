@@ -5,6 +5,7 @@ import * as tls from "@pulumi/tls";
 import { inClusterS3Port, inClusterS3Service, renderSeaweedIdentities } from "../config/s3";
 import {
     containerResources,
+    testStoreResources,
     labels,
     restrictedContainerSecurity,
     restrictedPodSecurity,
@@ -164,10 +165,7 @@ export class S3Store extends pulumi.ComponentResource {
                                         periodSeconds: 10,
                                         failureThreshold: 6,
                                     },
-                                    resources: containerResources({
-                                        requests: { cpu: "100m", memory: "256Mi" },
-                                        limits: { cpu: "1", memory: "1Gi" },
-                                    }),
+                                    resources: containerResources(testStoreResources),
                                     securityContext: restrictedContainerSecurity({ readOnlyRootFilesystem: true }),
                                     volumeMounts: [
                                         ...scratch.mounts,

@@ -3,6 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseCaCertificates, renderTrustBundle } from "../../config/trust";
 import { validateStackConfig } from "../../config/validate";
+import { testStackConfig } from "../helpers/stackFixtures";
 import { makeCertificateAuthority, makeServerCertificate, type Issued } from "../helpers/certificates";
 
 const now = new Date();
@@ -58,16 +59,7 @@ describe("parseCaCertificates", () => {
     });
 
     it("is reported against the configuration key", () => {
-        const result = validateStackConfig({
-            production: "false",
-            hostname: "chat.test.example.com",
-            mattermostImage: "mattermost/mattermost-team-edition:10.11.10",
-            mattermostEdition: "team",
-            ssoMode: "gitlab",
-            databaseMode: "inCluster",
-            s3Mode: "inCluster",
-            companyCaCertificates: leaf.certificate,
-        });
+        const result = validateStackConfig({ ...testStackConfig, companyCaCertificates: leaf.certificate });
         expect(result.errors).toEqual([
             "mattermost:companyCaCertificates: block 1 (CN=chat.example.com) is not a CA certificate. Give the certificate of the CA that issued it.",
         ]);

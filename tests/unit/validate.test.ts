@@ -1,15 +1,7 @@
 import { validateStackConfig, type RawConfig } from "../../config/validate";
+import { testStackConfig } from "../helpers/stackFixtures";
 
-/** A valid test-stack configuration; each case changes one thing. */
-const valid: RawConfig = {
-    production: "false",
-    hostname: "chat.test.example.com",
-    mattermostImage: "mattermost/mattermost-team-edition:10.11.10",
-    mattermostEdition: "team",
-    ssoMode: "gitlab",
-    databaseMode: "inCluster",
-    s3Mode: "inCluster",
-};
+const valid = testStackConfig;
 
 const production: RawConfig = {
     hostname: "chat.example.com",
