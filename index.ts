@@ -2,11 +2,13 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MattermostPair, httpPort } from "./components/mattermostPair";
 import { NginxFailover } from "./components/nginxFailover";
+import { Keycloak, keycloakHttpPort, keycloakService } from "./components/keycloak";
 import { LogShipping } from "./components/logShipping";
 import { Postgres } from "./components/postgres";
 import { S3Store } from "./components/s3Store";
 import { TrustBundle } from "./components/trustBundle";
-import { externalDatabaseUrl } from "./config/database";
+import { externalDatabaseUrl, jdbcPostgresUrl } from "./config/database";
+import { realmEndpoints, renderRealm } from "./config/realm";
 import { loadStackConfig } from "./config/stack";
 
 const config = loadStackConfig();
@@ -66,6 +68,52 @@ const logShipping =
         opts,
     );
 
+// Identity: Keycloak with its own database, the realm applied as data.
+const identity = config.identity;
+const keycloakDatabase =
+    identity.database.mode === "external"
+        ? {
+              jdbcUrl: jdbcPostgresUrl({
+                  host: identity.database.host,
+                  port: identity.database.port,
+                  database: identity.database.name,
+                  parameters: {
+                      sslmode: identity.database.sslMode,
+                      connectTimeout: String(identity.database.connectTimeout),
+                  },
+              }),
+              user: identity.database.user,
+              password: identity.database.password,
+          }
+        : new Postgres(
+              "keycloak-postgres",
+              {
+                  namespace,
+                  image: config.postgresImage,
+                  database: identity.database.name,
+                  user: identity.database.user,
+              },
+              opts,
+          ).endpoint;
+const keycloak = new Keycloak(
+    "keycloak",
+    {
+        namespace,
+        siteUrl: config.siteUrl,
+        image: identity.image,
+        configCliImage: identity.configCliImage,
+        replicas: identity.replicas,
+        resources: identity.resources,
+        database: keycloakDatabase,
+        realm: renderRealm({ siteUrl: config.siteUrl, ssoMode: config.mattermost.ssoMode, ...identity }),
+        adBindPassword: identity.adBindPassword,
+        hasTestUsers: identity.testUsers.length > 0,
+        trustBundle,
+        logShipping,
+    },
+    opts,
+);
+
 const pair = new MattermostPair(
     "mattermost",
     {
@@ -80,6 +128,7 @@ const pair = new MattermostPair(
             accessKeyId: s3Credentials.accessKeyId,
             secretAccessKey: s3Credentials.secretAccessKey,
         },
+        sso: { mode: config.mattermost.ssoMode, clientSecret: keycloak.clientSecret },
         trustBundle,
         logShipping,
         resources: config.mattermost.resources,
@@ -99,8 +148,8 @@ const nginx = new NginxFailover(
         primaryService: pair.primaryServiceName,
         backupService: pair.backupServiceName,
         mattermostPort: httpPort,
-        keycloakService: config.keycloak.serviceName,
-        keycloakPort: config.keycloak.servicePort,
+        keycloakService,
+        keycloakPort: keycloakHttpPort,
         dnsResolver: config.nginx.dnsResolver,
         maxBodyBytes: config.nginx.maxBodyBytes,
         ingressClassName: config.ingress.className,
@@ -114,8 +163,12 @@ export const url = config.siteUrl;
 export const namespaceName = namespace;
 export const mattermostEdition = config.mattermost.edition;
 export const mattermostVersion = config.mattermost.version;
+export const keycloakIssuer = realmEndpoints(config.siteUrl).issuer;
+export const keycloakAdminPassword = keycloak.adminPassword;
+export const testUserPassword = keycloak.testUserPassword;
 export const services = {
     nginx: nginx.service.metadata.name,
     mattermostPrimary: pair.primary.service.metadata.name,
     mattermostBackup: pair.backup.service.metadata.name,
+    keycloak: keycloakService,
 };

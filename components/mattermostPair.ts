@@ -38,6 +38,8 @@ export interface MattermostPairArgs {
         readonly accessKeyId: pulumi.Input<string>;
         readonly secretAccessKey: pulumi.Input<string>;
     };
+    /** The secret of the Keycloak client Mattermost logs in with, for the chosen mode. */
+    readonly sso: { readonly mode: "gitlab" | "openid"; readonly clientSecret: pulumi.Input<string> };
     /** The CAs to trust next to the public roots: S3, the database, Keycloak, the push proxy. */
     readonly trustBundle?: TrustBundle;
     /** Absent: logs stay on the console and no sidecar runs. */
@@ -104,6 +106,8 @@ export class MattermostPair extends pulumi.ComponentResource {
                     MM_FILESETTINGS_PUBLICLINKSALT: publicLinkSalt.result,
                     MM_SQLSETTINGS_ATRESTENCRYPTKEY: atRestEncryptKey.result,
                     MM_SQLSETTINGS_DATASOURCE: args.databaseUrl,
+                    [args.sso.mode === "gitlab" ? "MM_GITLABSETTINGS_SECRET" : "MM_OPENIDSETTINGS_SECRET"]:
+                        args.sso.clientSecret,
                     ...(args.fileStoreCredentials
                         ? {
                               MM_FILESETTINGS_AMAZONS3ACCESSKEYID: args.fileStoreCredentials.accessKeyId,

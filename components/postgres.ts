@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { postgresUrl } from "../config/database";
+import { jdbcPostgresUrl, postgresUrl } from "../config/database";
 import {
     containerResources,
     testStoreResources,
@@ -32,7 +32,16 @@ const port = 5432;
  */
 export class Postgres extends pulumi.ComponentResource {
     /** Where to reach the database: the Service's DNS name and port, and the `postgres://` URL (a secret). */
-    public readonly endpoint: { host: pulumi.Output<string>; port: number; url: pulumi.Output<string> };
+    public readonly endpoint: {
+        host: pulumi.Output<string>;
+        port: number;
+        user: string;
+        password: pulumi.Output<string>;
+        /** With the credentials in it, as Mattermost reads it. */
+        url: pulumi.Output<string>;
+        /** Without credentials, as Keycloak reads it. */
+        jdbcUrl: pulumi.Output<string>;
+    };
 
     constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
         super(postgresType, name, {}, opts);
@@ -136,7 +145,10 @@ export class Postgres extends pulumi.ComponentResource {
                 }),
             ),
         );
-        this.endpoint = { host, port, url };
+        const jdbcUrl = host.apply((address) =>
+            jdbcPostgresUrl({ host: address, port, database: args.database, parameters: { sslmode: "disable" } }),
+        );
+        this.endpoint = { host, port, user: args.user, password: pulumi.secret(password.result), url, jdbcUrl };
         this.registerOutputs({ host, port, url });
     }
 }

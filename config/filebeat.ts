@@ -11,6 +11,8 @@ export const mattermostLogFile = `${mattermostLogDirectory}/mattermost.log`;
 
 /** nginx sends its access and error logs as syslog over UDP to the sidecar, on the pod's loopback. */
 export const nginxSyslog = { access: "127.0.0.1:5140", error: "127.0.0.1:5141" } as const;
+/** Keycloak sends its JSON log the same way. */
+export const keycloakSyslog = "127.0.0.1:5142";
 
 /** Filebeat's registry, so a restarted sidecar does not ship everything again. */
 export const filebeatDataDirectory = "/usr/share/filebeat/data";

@@ -120,12 +120,6 @@ export const configKeys = {
         description:
             "Secret holding the TLS certificate for `hostname` (platform `kubernetes`); empty leaves TLS to the ingress controller's default certificate.",
     },
-    keycloakServiceName: {
-        type: "string",
-        default: "keycloak",
-        description: "Name of the Keycloak Service in the namespace; nginx proxies `/auth/` to it.",
-    },
-    keycloakServicePort: { type: "integer", default: 8080, description: "HTTP port of the Keycloak Service." },
     databaseMode: {
         type: "string",
         default: "external",
@@ -245,6 +239,112 @@ export const configKeys = {
         type: "string",
         default: "docker.elastic.co/beats/filebeat:8.19.4",
         description: "Filebeat image of the log-shipping sidecars, pinned.",
+    },
+    localLogin: {
+        type: "boolean",
+        default: false,
+        description:
+            "Keep Mattermost's own email/username sign-in next to SSO (break-glass admins, test stacks). Open sign-up stays off either way.",
+    },
+    mattermostSsoSessionHours: {
+        type: "integer",
+        default: 24,
+        description:
+            "Mattermost's `ServiceSettings.SessionLengthSSOInHours`: how long an SSO login lasts in Mattermost (its default is 30 days).",
+    },
+    keycloakImage: {
+        type: "string",
+        default: "quay.io/keycloak/keycloak:26.5.5",
+        description:
+            "Keycloak image, pinned (26.x: the bootstrap-admin, hostname v2 and jdbc-ping behaviour this program relies on).",
+    },
+    keycloakConfigCliImage: {
+        type: "string",
+        default: "adorsys/keycloak-config-cli:6.5.1-26.5.5",
+        description:
+            "keycloak-config-cli image that applies the realm on every change; its suffix must match the Keycloak version.",
+    },
+    keycloakReplicas: {
+        type: "integer",
+        default: 1,
+        description:
+            "Keycloak pods. One uses local caches; more use the distributed cache with jdbc-ping discovery through the database.",
+    },
+    keycloakCpuRequest: { type: "string", default: "500m", description: "CPU request of each Keycloak pod." },
+    keycloakMemoryRequest: { type: "string", default: "1Gi", description: "Memory request of each Keycloak pod." },
+    keycloakCpuLimit: { type: "string", default: "2", description: "CPU limit of each Keycloak pod." },
+    keycloakMemoryLimit: {
+        type: "string",
+        default: "2Gi",
+        description: "Memory limit of each Keycloak pod; the JVM sizes its heap from it (70%).",
+    },
+    keycloakDatabaseMode: {
+        type: "string",
+        default: "external",
+        description:
+            "`external` (the company PostgreSQL) or `inCluster` (a PostgreSQL pod on an emptyDir: test stacks only).",
+    },
+    keycloakDatabaseHost: {
+        type: "string",
+        default: "",
+        description: "Host of Keycloak's external database; empty: the same server as Mattermost's (`databaseHost`).",
+    },
+    keycloakDatabasePort: { type: "integer", default: 5432, description: "Port of Keycloak's external database." },
+    keycloakDatabaseName: { type: "string", default: "keycloak", description: "Keycloak's database name." },
+    keycloakDatabaseUser: { type: "string", default: "keycloak", description: "Keycloak's database user." },
+    keycloakDatabasePassword: {
+        type: "string",
+        secret: true,
+        default: "",
+        description:
+            "Password of Keycloak's external database user (`pulumi config set --secret keycloakDatabasePassword`); required with `keycloakDatabaseMode: external`.",
+    },
+    adUrls: {
+        type: "array",
+        default: [],
+        description:
+            "LDAPS URLs of the Active Directory domain controllers, e.g. `ldaps://dc1.corp.example.com:636`. Empty: no AD (test stacks), use `testUsers`.",
+    },
+    adBindDn: { type: "string", default: "", description: "DN (or UPN) of the AD service account Keycloak binds as." },
+    adBindPassword: {
+        type: "string",
+        secret: true,
+        default: "",
+        description: "Password of `adBindDn` (`pulumi config set --secret adBindPassword`).",
+    },
+    adUsersDn: {
+        type: "string",
+        default: "",
+        description: "Where the chat's users live, e.g. `OU=Staff,DC=corp,DC=example,DC=com`.",
+    },
+    adUserFilter: {
+        type: "string",
+        default: "",
+        description:
+            "LDAP filter narrowing the users, e.g. group membership `(memberOf=CN=Chat-Users,OU=Groups,DC=corp,DC=example,DC=com)`; empty for all.",
+    },
+    adIdAttribute: {
+        type: "string",
+        default: "employeeID",
+        description:
+            "AD attribute with each person's unique, never reused, never changed numeric id; Mattermost links accounts by it (a changed id locks the person out, a reused one hands over an account).",
+    },
+    testUsers: {
+        type: "array",
+        default: [],
+        description:
+            "Test stacks without AD: local Keycloak users, one `username:id:email:Full Name` each, with a numeric id. They share one generated password (the secret stack output `testUserPassword`). Refused in production.",
+    },
+    ssoSessionIdleMinutes: {
+        type: "integer",
+        default: 30,
+        description:
+            "Keycloak SSO session idle timeout: how long an unused Keycloak login lets someone back in without a password.",
+    },
+    ssoSessionMaxHours: {
+        type: "integer",
+        default: 10,
+        description: "Keycloak SSO session maximum lifespan.",
     },
 } as const satisfies Record<string, ConfigKey>;
 

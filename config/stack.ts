@@ -10,6 +10,7 @@ import {
     validateStackConfig,
     type ExternalDatabase,
     type ExternalS3,
+    type IdentitySettings,
     type InClusterDatabase,
     type InClusterS3,
     type StackSettings,
@@ -26,6 +27,11 @@ export interface StackConfig extends StackSettings {
     readonly fileStorage: InClusterS3 | (ExternalS3 & { readonly credentials?: S3Credentials });
     /** Password of elkUsername, when log shipping authenticates. */
     readonly elkPassword?: pulumi.Output<string>;
+    readonly identity: Omit<IdentitySettings, "database"> & {
+        readonly database: InClusterDatabase | (ExternalDatabase & { readonly password: pulumi.Output<string> });
+        /** Set when Keycloak federates Active Directory. */
+        readonly adBindPassword?: pulumi.Output<string>;
+    };
 }
 
 export class ConfigError extends Error {
@@ -85,5 +91,13 @@ export function loadStackConfig(): StackConfig {
                   }
                 : settings.fileStorage,
         elkPassword: settings.logShipping?.username ? config.requireSecret("elkPassword") : undefined,
+        identity: {
+            ...settings.identity,
+            database:
+                settings.identity.database.mode === "external"
+                    ? { ...settings.identity.database, password: config.requireSecret("keycloakDatabasePassword") }
+                    : settings.identity.database,
+            adBindPassword: settings.identity.directory ? config.requireSecret("adBindPassword") : undefined,
+        },
     });
 }

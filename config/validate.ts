@@ -8,6 +8,7 @@ import { z } from "zod";
 import { configKeys, fullKey, type ConfigKey, type ConfigKeyName } from "./keys";
 import { formatVersion, parseImage, parseVersion, unpinnedReason, type Version } from "./images";
 import { mattermostFileTarget } from "./filebeat";
+import { mattermostClientId, realmEndpoints } from "./realm";
 import { inClusterS3Endpoint } from "./s3";
 import { parseCaCertificates } from "./trust";
 import {
@@ -69,6 +70,35 @@ export interface ExternalS3 {
 
 export type FileStorageSettings = InClusterS3 | ExternalS3;
 
+export interface ActiveDirectorySettings {
+    readonly urls: readonly string[];
+    readonly bindDn: string;
+    readonly usersDn: string;
+    readonly userFilter?: string;
+    /** The AD attribute with each person's numeric id. */
+    readonly idAttribute: string;
+}
+
+export interface TestUser {
+    readonly username: string;
+    /** Digits only: Keycloak hands it to Mattermost as a JSON number. */
+    readonly id: string;
+    readonly email: string;
+    readonly name: string;
+}
+
+export interface IdentitySettings {
+    readonly image: string;
+    readonly configCliImage: string;
+    readonly replicas: number;
+    readonly resources: Resources;
+    readonly database: InClusterDatabase | ExternalDatabase;
+    readonly directory?: ActiveDirectorySettings;
+    readonly testUsers: readonly TestUser[];
+    readonly ssoSessionIdleMinutes: number;
+    readonly ssoSessionMaxHours: number;
+}
+
 export interface LogShippingSettings {
     readonly output: "elasticsearch" | "logstash";
     /** host:port; always TLS. */
@@ -103,7 +133,7 @@ export interface StackSettings {
         readonly maxBodyBytes: number;
     };
     readonly ingress: { readonly className?: string; readonly tlsSecretName?: string };
-    readonly keycloak: { readonly serviceName: string; readonly servicePort: number };
+    readonly identity: IdentitySettings;
     readonly database: DatabaseSettings;
     /** PostgreSQL image: the in-cluster database, and pg_isready before Mattermost starts. */
     readonly postgresImage: string;
@@ -209,10 +239,6 @@ const fieldSchemas = {
         }),
     ingressClassName: z.string(),
     ingressTlsSecretName: z.string(),
-    keycloakServiceName: z.string().regex(namespacePattern, {
-        error: "is not a valid Service name. Use lower-case letters, digits and '-', e.g. keycloak",
-    }),
-    keycloakServicePort: integer(1, 65535),
     databaseMode: oneOf(["external", "inCluster"]),
     databaseHost: z
         .string()
@@ -279,6 +305,48 @@ const fieldSchemas = {
     elkUsername: z.string(),
     elkPassword: z.string(),
     filebeatImage: pinnedImage,
+    localLogin: bool("localLogin"),
+    mattermostSsoSessionHours: integer(1, 24 * 365),
+    keycloakImage: pinnedImage,
+    keycloakConfigCliImage: pinnedImage,
+    keycloakReplicas: integer(1, 10),
+    keycloakCpuRequest: quantity,
+    keycloakMemoryRequest: quantity,
+    keycloakCpuLimit: quantity,
+    keycloakMemoryLimit: quantity,
+    keycloakDatabaseMode: oneOf(["external", "inCluster"]),
+    keycloakDatabaseHost: z
+        .string()
+        .refine((value) => value === "" || hostnamePattern.test(value) || /^[0-9.]+$/.test(value), {
+            error: "is not a host name or an IP address. Use the PostgreSQL server's DNS name, or leave it empty for databaseHost's",
+        }),
+    keycloakDatabasePort: integer(1, 65535),
+    keycloakDatabaseName: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, {
+        error: "is not a plain PostgreSQL identifier. Use letters, digits and _, e.g. keycloak",
+    }),
+    keycloakDatabaseUser: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, {
+        error: "is not a plain PostgreSQL identifier. Use letters, digits and _, e.g. keycloak",
+    }),
+    keycloakDatabasePassword: z.string(),
+    adUrls: stringList.pipe(
+        z.array(
+            z.string().regex(/^ldaps?:\/\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?$/, {
+                error: "has an entry that is not an LDAP URL. Give e.g. ldaps://dc1.corp.example.com:636",
+            }),
+        ),
+    ),
+    adBindDn: z.string(),
+    adBindPassword: z.string(),
+    adUsersDn: z.string(),
+    adUserFilter: z.string().refine((value) => value === "" || (value.startsWith("(") && value.endsWith(")")), {
+        error: "is not an LDAP filter. Wrap it in parentheses, e.g. (memberOf=CN=Chat-Users,OU=Groups,DC=corp,DC=example,DC=com)",
+    }),
+    adIdAttribute: z
+        .string()
+        .regex(/^[A-Za-z][A-Za-z0-9-]*$/, { error: "is not an LDAP attribute name, e.g. employeeID" }),
+    testUsers: stringList,
+    ssoSessionIdleMinutes: integer(1, 24 * 60),
+    ssoSessionMaxHours: integer(1, 24 * 30),
 } satisfies Record<ConfigKeyName, z.ZodType>;
 
 type Fields = { [K in ConfigKeyName]: z.output<(typeof fieldSchemas)[K]> };
@@ -542,6 +610,96 @@ export function validateStackConfig(
         });
     }
 
+    // Identity: Keycloak, its database, Active Directory or test users.
+    if (has("keycloakDatabaseMode", "production") && f.keycloakDatabaseMode === "inCluster" && f.production) {
+        problem(
+            "keycloakDatabaseMode",
+            "is inCluster in a production stack: Keycloak's data (realm, users, sessions) lives on an emptyDir and is lost whenever the pod restarts. Use the company PostgreSQL (keycloakDatabaseMode external)",
+        );
+    }
+    if (has("keycloakDatabaseMode", "keycloakDatabaseHost", "databaseHost") && f.keycloakDatabaseMode === "external") {
+        if (f.keycloakDatabaseHost === "" && f.databaseHost === "") {
+            problem(
+                "keycloakDatabaseHost",
+                "is required with keycloakDatabaseMode external (databaseHost, its fallback, is empty too). Set it: pulumi config set keycloakDatabaseHost <host>",
+            );
+        }
+        if (!raw.keycloakDatabasePassword) {
+            missingSecrets.push({
+                key: "keycloakDatabasePassword",
+                message: `${fullKey("keycloakDatabasePassword")}: is required with keycloakDatabaseMode external and is not set. Set it with: pulumi config set --secret keycloakDatabasePassword`,
+            });
+        }
+    }
+    let directory: ActiveDirectorySettings | undefined;
+    if (has("adUrls", "adBindDn", "adUsersDn", "adUserFilter", "adIdAttribute", "production") && f.adUrls.length > 0) {
+        if (f.production && f.adUrls.some((url) => url.startsWith("ldap://"))) {
+            problem(
+                "adUrls",
+                "has an ldap:// URL in a production stack: AD passwords would cross the network in clear text. Use ldaps:// (port 636) and trust the domain's CA with companyCaCertificates",
+            );
+        }
+        if (f.adBindDn === "") {
+            problem(
+                "adBindDn",
+                "is required with adUrls. Set the service account Keycloak binds as: pulumi config set adBindDn <dn>",
+            );
+        }
+        if (f.adUsersDn === "") {
+            problem(
+                "adUsersDn",
+                "is required with adUrls. Set where the users live: pulumi config set adUsersDn OU=Staff,DC=corp,DC=example,DC=com",
+            );
+        }
+        if (!raw.adBindPassword) {
+            missingSecrets.push({
+                key: "adBindPassword",
+                message: `${fullKey("adBindPassword")}: is required with adUrls and is not set. Set it with: pulumi config set --secret adBindPassword`,
+            });
+        }
+        directory = {
+            urls: f.adUrls,
+            bindDn: f.adBindDn,
+            usersDn: f.adUsersDn,
+            userFilter: f.adUserFilter || undefined,
+            idAttribute: f.adIdAttribute,
+        };
+    }
+    const testUsers: TestUser[] = [];
+    if (has("testUsers", "production", "adUrls")) {
+        for (const entry of f.testUsers) {
+            const match = /^([a-z0-9._-]+):([1-9][0-9]{0,17}):([^:@\s]+@[^:@\s]+):(.+)$/.exec(entry);
+            if (!match) {
+                problem(
+                    "testUsers",
+                    `entry ${JSON.stringify(entry)} is not username:id:email:Full Name with a positive numeric id, e.g. alice:1001:alice@example.com:Alice Example`,
+                );
+                continue;
+            }
+            const [, username, id, email, name] = match as unknown as [string, string, string, string, string];
+            if (testUsers.some((user) => user.username === username || user.id === id || user.email === email)) {
+                problem(
+                    "testUsers",
+                    `entry ${JSON.stringify(entry)} repeats a username, id or email of another entry; each must be unique, as Mattermost links accounts by the id`,
+                );
+                continue;
+            }
+            testUsers.push({ username, id, email, name });
+        }
+        if (f.production && testUsers.length > 0) {
+            problem(
+                "testUsers",
+                "is set in a production stack: local accounts would bypass Active Directory. Remove them and use adUrls",
+            );
+        }
+        if (f.production && f.adUrls.length === 0) {
+            problem(
+                "adUrls",
+                "is empty in a production stack, so nobody could log in. Set the domain controllers: pulumi config set --path 'adUrls[0]' ldaps://dc1.corp.example.com:636",
+            );
+        }
+    }
+
     // Database.
     if (has("databaseMode", "production") && f.databaseMode === "inCluster" && f.production) {
         problem(
@@ -568,7 +726,7 @@ export function validateStackConfig(
         return { errors, warnings, missingSecrets };
     }
 
-    const resources = (prefix: "mattermost" | "nginx"): Resources => ({
+    const resources = (prefix: "mattermost" | "nginx" | "keycloak"): Resources => ({
         requests: { cpu: f[`${prefix}CpuRequest`], memory: f[`${prefix}MemoryRequest`] },
         limits: { cpu: f[`${prefix}CpuLimit`], memory: f[`${prefix}MemoryLimit`] },
     });
@@ -618,6 +776,7 @@ export function validateStackConfig(
                 settings: applyOverrides(settings, [
                     { section: "ServiceSettings", key: "SiteURL", value: siteUrl },
                     ...fileStorageSettings(fileStorage, f.namespace),
+                    ...loginSettings(siteUrl, f.ssoMode, f.localLogin, f.mattermostSsoSessionHours),
                     ...(f.elkEndpoint
                         ? [
                               {
@@ -642,7 +801,28 @@ export function validateStackConfig(
                 maxBodyBytes: maxFileSize as number,
             },
             ingress: { className: f.ingressClassName || undefined, tlsSecretName: f.ingressTlsSecretName || undefined },
-            keycloak: { serviceName: f.keycloakServiceName, servicePort: f.keycloakServicePort },
+            identity: {
+                image: f.keycloakImage,
+                configCliImage: f.keycloakConfigCliImage,
+                replicas: f.keycloakReplicas,
+                resources: resources("keycloak"),
+                database:
+                    f.keycloakDatabaseMode === "inCluster"
+                        ? { mode: "inCluster", name: f.keycloakDatabaseName, user: f.keycloakDatabaseUser }
+                        : {
+                              mode: "external",
+                              host: f.keycloakDatabaseHost || f.databaseHost,
+                              port: f.keycloakDatabasePort,
+                              name: f.keycloakDatabaseName,
+                              user: f.keycloakDatabaseUser,
+                              sslMode: f.databaseSslMode,
+                              connectTimeout: f.databaseConnectTimeout,
+                          },
+                directory,
+                testUsers,
+                ssoSessionIdleMinutes: f.ssoSessionIdleMinutes,
+                ssoSessionMaxHours: f.ssoSessionMaxHours,
+            },
             database,
             postgresImage: f.postgresImage,
             fileStorage,
@@ -657,6 +837,49 @@ export function validateStackConfig(
                 : undefined,
         },
     };
+}
+
+/**
+ * How people log in (DESIGN decision 1): Keycloak as GitLab or as an OpenID Connect provider, at the
+ * realm's public URLs for browser and back-channel alike (one issuer); the client secret is a secret.
+ */
+function loginSettings(
+    siteUrl: string,
+    mode: "gitlab" | "openid",
+    localLogin: boolean,
+    ssoHours: number,
+): SettingOverride[] {
+    const endpoints = realmEndpoints(siteUrl);
+    const setting = (section: string, key: string, value: string | boolean | number): SettingOverride => ({
+        section,
+        key,
+        value,
+    });
+    const sso =
+        mode === "gitlab"
+            ? [
+                  setting("GitLabSettings", "Enable", true),
+                  setting("GitLabSettings", "Id", mattermostClientId),
+                  // Empty on purpose: "openid" here would switch Mattermost to its OpenID provider.
+                  setting("GitLabSettings", "Scope", ""),
+                  setting("GitLabSettings", "AuthEndpoint", endpoints.authorization),
+                  setting("GitLabSettings", "TokenEndpoint", endpoints.token),
+                  setting("GitLabSettings", "UserAPIEndpoint", endpoints.userinfo),
+              ]
+            : [
+                  setting("OpenIdSettings", "Enable", true),
+                  setting("OpenIdSettings", "Id", mattermostClientId),
+                  setting("OpenIdSettings", "DiscoveryEndpoint", endpoints.discovery),
+                  setting("OpenIdSettings", "ButtonText", "Log in with your company account"),
+              ];
+    return [
+        ...sso,
+        setting("EmailSettings", "EnableSignUpWithEmail", false),
+        setting("EmailSettings", "EnableSignInWithEmail", localLogin),
+        setting("EmailSettings", "EnableSignInWithUsername", localLogin),
+        setting("TeamSettings", "EnableOpenServer", false),
+        setting("ServiceSettings", "SessionLengthSSOInHours", ssoHours),
+    ];
 }
 
 /**

@@ -7,7 +7,7 @@
  *   manifests.yaml   every Kubernetes object, multi-document YAML, sorted by kind, namespace and name
  *   files/<component>/<file>   every configuration text the program renders
  *   resources.json   every resource: type, name, parent, dependencies, inputs
- *   outputs.json     the stack outputs
+ *   outputs.json     the stack outputs, secret ones as {"secret": <placeholder>}
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -252,10 +252,24 @@ export async function renderStack(options: RenderOptions): Promise<RenderResult>
     };
 
     const program = path.join(projectDir, "index.ts");
-    const outputs = await pulumi.runtime.runInPulumiStack(
-        async () => (await import(program)) as Record<string, unknown>,
-    );
+    let exported: Record<string, unknown> = {};
+    const outputs = await pulumi.runtime.runInPulumiStack(async () => {
+        exported = (await import(program)) as Record<string, unknown>;
+        return exported;
+    });
     await settings.waitForRPCs();
+    // A secret output is shown as {"secret": <placeholder>}, as `pulumi stack output` shows [secret].
+    const secretOutputs = new Set<string>();
+    for (const [name, value] of Object.entries(exported)) {
+        if (pulumi.Output.isInstance(value) && (await pulumi.isSecret(value))) {
+            secretOutputs.add(name);
+        }
+    }
+    const shownOutputs = Object.fromEntries(
+        Object.entries((unwrapSecrets(outputs ?? {}) as Record<string, unknown>) ?? {})
+            .filter(([, value]) => value !== undefined)
+            .map(([name, value]) => [name, secretOutputs.has(name) ? { secret: value } : value]),
+    );
 
     const resources = [...recorded.values()].map((resource) => ({
         ...resource,
@@ -296,7 +310,7 @@ export async function renderStack(options: RenderOptions): Promise<RenderResult>
                 2,
             )}\n`,
         ),
-        write("outputs.json", `${JSON.stringify(JSON.parse(stableJson(unwrapSecrets(outputs ?? {}))), null, 2)}\n`),
+        write("outputs.json", `${JSON.stringify(JSON.parse(stableJson(shownOutputs)), null, 2)}\n`),
     ];
     for (const [relative, text] of [...renderedFiles(objects)].sort(([a], [b]) => (a < b ? -1 : 1))) {
         written.push(write(path.join("files", relative), text));

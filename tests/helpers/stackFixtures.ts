@@ -9,4 +9,5 @@ export const testStackConfig: RawConfig = {
     ssoMode: "gitlab",
     databaseMode: "inCluster",
     s3Mode: "inCluster",
+    keycloakDatabaseMode: "inCluster",
 };

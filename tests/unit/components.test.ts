@@ -44,6 +44,7 @@ describe("MattermostPair", () => {
             settings: baseSettings,
             databaseUrl: pulumi.secret("postgres://mm:pw@db:5432/mm?sslmode=disable"),
             databaseWait: { host: "db.example.com", port: 5432, image: "postgres:16.9" },
+            sso: { mode: "gitlab" as const, clientSecret: pulumi.secret("client-secret") },
             resources,
         };
         const trustBundle = new TrustBundle("testpair-trust", { namespace: "chat", certificates: ["CA"] });
@@ -210,6 +211,7 @@ describe("MattermostPair", () => {
             "MM_FILESETTINGS_AMAZONS3ACCESSKEYID",
             "MM_FILESETTINGS_AMAZONS3SECRETACCESSKEY",
             "MM_FILESETTINGS_PUBLICLINKSALT",
+            "MM_GITLABSETTINGS_SECRET",
             "MM_SQLSETTINGS_ATRESTENCRYPTKEY",
             "MM_SQLSETTINGS_DATASOURCE",
         ]);

@@ -75,7 +75,13 @@ describe.each(["test", "prod"])("offline render of the %s stack", (stack) => {
         const secrets = rendered().manifests.filter((manifest) => manifest.kind === "Secret");
         expect(secrets.length).toBeGreaterThan(0);
         expect(JSON.stringify(secrets)).toMatch(/<secret:/);
-        expect(rendered().file("outputs.json")).not.toMatch(/<secret:/);
+        // In the outputs, a placeholder may only stand inside a secret output.
+        const outputs = JSON.parse(rendered().file("outputs.json")) as Record<string, unknown>;
+        const plain = Object.values(outputs).filter(
+            (value) => !(value !== null && typeof value === "object" && "secret" in value),
+        );
+        expect(JSON.stringify(plain)).not.toMatch(/<secret:/);
+        expect(outputs.keycloakAdminPassword).toEqual({ secret: "<secret:random:keycloak-admin-password>" });
     });
 
     it("passes the Kubernetes schema for every object", () => {
@@ -146,7 +152,7 @@ describe("stack shapes", () => {
     it("lists prod's unset secret instead of failing, and puts its placeholder where the password goes", () => {
         const prod = stacks.prod;
         expect(prod.log).toContain(
-            "Secrets not set in Pulumi.prod.yaml (placeholders used; pulumi up will refuse): elkPassword, databasePassword",
+            "Secrets not set in Pulumi.prod.yaml (placeholders used; pulumi up will refuse): elkPassword, keycloakDatabasePassword, adBindPassword, databasePassword",
         );
         expect(prod.file(path.join("files", "mattermost", "mattermost-secrets.env"))).toContain(
             "MM_SQLSETTINGS_DATASOURCE=postgres://mattermost:<secret:databasePassword>@postgres.db.example.com:5432/mattermost?connect_timeout=10&sslmode=verify-full\n",
@@ -158,13 +164,23 @@ describe("stack shapes", () => {
         expect(stacks.prod.log).toContain("runs as Mattermost Entry");
     });
 
-    it("exports the stack outputs", () => {
+    it("exports the stack outputs, the passwords as secrets", () => {
         expect(stacks.prod.outputs).toEqual({
+            keycloakAdminPassword: { secret: "<secret:random:keycloak-admin-password>" },
+            keycloakIssuer: "https://chat.example.com/auth/realms/mattermost",
             mattermostEdition: "enterprise",
             mattermostVersion: "11.6.1",
             namespaceName: "mattermost",
-            services: { mattermostBackup: "mattermost-2", mattermostPrimary: "mattermost-1", nginx: "nginx" },
+            services: {
+                keycloak: "keycloak",
+                mattermostBackup: "mattermost-2",
+                mattermostPrimary: "mattermost-1",
+                nginx: "nginx",
+            },
             url: "https://chat.example.com",
+        });
+        expect(stacks.test.outputs.testUserPassword).toEqual({
+            secret: "<secret:random:keycloak-test-user-password>",
         });
     });
 });
@@ -260,8 +276,10 @@ describe("render refuses bad configuration", () => {
         );
         await expect(render).rejects.toThrow(
             new RenderConfigError(
-                'The stack configuration has 3 problem(s):\n  - mattermost:platform: "gke" is not allowed. Use "kubernetes" or "openshift".\n' +
+                'The stack configuration has 5 problem(s):\n  - mattermost:platform: "gke" is not allowed. Use "kubernetes" or "openshift".\n' +
                     "  - mattermost:s3Endpoint: is required with s3Mode external. Set it to the S3 service's host[:port]: pulumi config set s3Endpoint <host>.\n" +
+                    "  - mattermost:keycloakDatabaseHost: is required with keycloakDatabaseMode external (databaseHost, its fallback, is empty too). Set it: pulumi config set keycloakDatabaseHost <host>.\n" +
+                    "  - mattermost:adUrls: is empty in a production stack, so nobody could log in. Set the domain controllers: pulumi config set --path 'adUrls[0]' ldaps://dc1.corp.example.com:636.\n" +
                     "  - mattermost:databaseHost: is required with databaseMode external. Set it to the PostgreSQL host name: pulumi config set databaseHost <host>.",
             ),
         );
@@ -270,7 +288,7 @@ describe("render refuses bad configuration", () => {
 
     it("refuses a secret written in plain text into the stack file", async () => {
         const { render } = renderStackFile(
-            "config:\n  mattermost:hostname: chat.example.com\n  mattermost:databaseHost: db.example.com\n  mattermost:s3Endpoint: s3.example.com\n  mattermost:databasePassword: hunter2\n",
+            "config:\n  mattermost:hostname: chat.example.com\n  mattermost:databaseHost: db.example.com\n  mattermost:s3Endpoint: s3.example.com\n  mattermost:adUrls: [ldaps://dc.example.com]\n  mattermost:adBindDn: CN=kc\n  mattermost:adUsersDn: OU=Staff\n  mattermost:databasePassword: hunter2\n",
         );
         await expect(render).rejects.toThrow(
             "mattermost:databasePassword: is stored in plain text in the stack file. Remove it and set it with: pulumi config set --secret databasePassword.",

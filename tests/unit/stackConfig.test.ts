@@ -9,6 +9,15 @@ const prodConfig = {
     "mattermost:hostname": "chat.example.com",
     "mattermost:databaseHost": "db.example.com",
     "mattermost:s3Endpoint": "s3.example.com",
+    "mattermost:adUrls": '["ldaps://dc1.corp.example.com:636"]',
+    "mattermost:adBindDn": "CN=svc-keycloak,DC=corp,DC=example,DC=com",
+    "mattermost:adUsersDn": "OU=Staff,DC=corp,DC=example,DC=com",
+};
+/** Every secret prod needs, encrypted as the CLI hands them over. */
+const prodSecrets = {
+    "mattermost:databasePassword": "hunter2",
+    "mattermost:keycloakDatabasePassword": "kc-secret",
+    "mattermost:adBindPassword": "bind-secret",
 };
 
 function load(config: Record<string, string>, secretKeys: string[]) {
@@ -18,13 +27,19 @@ function load(config: Record<string, string>, secretKeys: string[]) {
 
 describe("loadStackConfig", () => {
     it("refuses to run without a required secret, naming it and how to set it", () => {
-        expect(() => load(prodConfig, [])).toThrow(
+        const { "mattermost:databasePassword": _omitted, ...otherSecrets } = prodSecrets;
+        expect(() => load({ ...prodConfig, ...otherSecrets }, Object.keys(otherSecrets))).toThrow(
             "The stack configuration has 1 problem(s):\n  - mattermost:databasePassword: is required with databaseMode external and is not set. Set it with: pulumi config set --secret databasePassword",
         );
     });
 
     it("refuses a declared secret that the stack file holds in plain text", () => {
-        expect(() => load({ ...prodConfig, "mattermost:databasePassword": "hunter2" }, [])).toThrow(
+        expect(() =>
+            load({ ...prodConfig, ...prodSecrets }, [
+                "mattermost:keycloakDatabasePassword",
+                "mattermost:adBindPassword",
+            ]),
+        ).toThrow(
             "mattermost:databasePassword: is stored in plain text in the stack file. Remove it and set it with: pulumi config set --secret databasePassword.",
         );
     });
@@ -32,7 +47,7 @@ describe("loadStackConfig", () => {
     it("prints the configuration's warnings", () => {
         const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
         try {
-            load({ ...prodConfig, "mattermost:databasePassword": "hunter2" }, ["mattermost:databasePassword"]);
+            load({ ...prodConfig, ...prodSecrets }, Object.keys(prodSecrets));
             expect(warn.mock.calls.map(([text]) => String(text))).toEqual([
                 expect.stringContaining(
                     "mattermost:mattermostEdition: the Enterprise image without a license runs as Mattermost Entry",
@@ -45,9 +60,7 @@ describe("loadStackConfig", () => {
 
     it("hands the secret on as a Pulumi secret, in a frozen config", async () => {
         jest.spyOn(console, "warn").mockImplementation(() => undefined);
-        const config = load({ ...prodConfig, "mattermost:databasePassword": "hunter2" }, [
-            "mattermost:databasePassword",
-        ]);
+        const config = load({ ...prodConfig, ...prodSecrets }, Object.keys(prodSecrets));
         expect(Object.isFrozen(config)).toBe(true);
         expect(Object.isFrozen(config.mattermost.settings)).toBe(true);
         if (config.database.mode !== "external") {
@@ -59,7 +72,7 @@ describe("loadStackConfig", () => {
     it("hands the S3 keys on as Pulumi secrets, and none when the pods use IAM", async () => {
         jest.spyOn(console, "warn").mockImplementation(() => undefined);
         const secrets = {
-            "mattermost:databasePassword": "hunter2",
+            ...prodSecrets,
             "mattermost:s3AccessKeyId": "AK",
             "mattermost:s3SecretAccessKey": "SK",
         };
@@ -69,7 +82,7 @@ describe("loadStackConfig", () => {
         }
         expect(await pulumi.isSecret(config.fileStorage.credentials.accessKeyId)).toBe(true);
         expect(await pulumi.isSecret(config.fileStorage.credentials.secretAccessKey)).toBe(true);
-        const iam = load({ ...prodConfig, "mattermost:databasePassword": "hunter2" }, ["mattermost:databasePassword"]);
+        const iam = load({ ...prodConfig, ...prodSecrets }, Object.keys(prodSecrets));
         expect(iam.fileStorage).toEqual(expect.not.objectContaining({ credentials: expect.anything() }));
     });
 

@@ -9,10 +9,15 @@ const production: RawConfig = {
     databaseHost: "db.example.com",
     databasePassword: "s3cret:@/?#% value",
     s3Endpoint: "s3.example.com",
+    keycloakDatabasePassword: "kc-secret",
+    adUrls: '["ldaps://dc1.corp.example.com:636"]',
+    adBindDn: "CN=svc-keycloak,DC=corp,DC=example,DC=com",
+    adUsersDn: "OU=Staff,DC=corp,DC=example,DC=com",
+    adBindPassword: "bind-secret",
 };
 
 /** The keys the stack file stores encrypted. */
-const encrypted = new Set(["databasePassword"]);
+const encrypted = new Set(["databasePassword", "keycloakDatabasePassword", "adBindPassword"]);
 
 function errorsOf(raw: RawConfig): readonly string[] {
     return validateStackConfig(raw, encrypted).errors;
@@ -160,7 +165,7 @@ describe("validateStackConfig", () => {
     it("wires the external S3 service into FileSettings, and asks for the second key when only one is set", () => {
         const result = validateStackConfig(
             { ...production, s3PathPrefix: "chat/", s3AccessKeyId: "AKIA" },
-            new Set(["databasePassword", "s3AccessKeyId"]),
+            new Set([...encrypted, "s3AccessKeyId"]),
         );
         expect(result.missingSecrets.map((missing) => missing.message)).toEqual([
             "mattermost:s3SecretAccessKey: is required once the other S3 key is set (or leave both empty to use the pod's IAM identity). Set it with: pulumi config set --secret s3SecretAccessKey",
@@ -194,7 +199,7 @@ describe("validateStackConfig", () => {
 
     it("reports a missing secret separately, without failing the other checks", () => {
         const { databasePassword: _omitted, ...withoutPassword } = production;
-        const result = validateStackConfig(withoutPassword);
+        const result = validateStackConfig(withoutPassword, encrypted);
         expect(result.errors).toEqual([]);
         expect(result.missingSecrets).toEqual([
             {
@@ -222,9 +227,11 @@ describe("validateStackConfig", () => {
     });
 
     it("refuses a secret stored in plain text", () => {
-        expect(validateStackConfig(production).errors).toEqual([
-            "mattermost:databasePassword: is stored in plain text in the stack file. Remove it and set it with: pulumi config set --secret databasePassword.",
-        ]);
+        expect(validateStackConfig(production, new Set(["keycloakDatabasePassword", "adBindPassword"])).errors).toEqual(
+            [
+                "mattermost:databasePassword: is stored in plain text in the stack file. Remove it and set it with: pulumi config set --secret databasePassword.",
+            ],
+        );
     });
 
     it("requires the hostname, which has no default", () => {

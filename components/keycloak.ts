@@ -1,0 +1,301 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { keycloakSyslog } from "../config/filebeat";
+import { keycloakUrl, realmSecretVariables } from "../config/realm";
+import { trustBundlePath } from "../config/trust";
+import type { Resources } from "../config/validate";
+import type { LogShipping } from "./logShipping";
+import {
+    containerResources,
+    labels,
+    restrictedContainerSecurity,
+    restrictedPodSecurity,
+    scratchVolumes,
+    selectorLabels,
+    uniqueVolumes,
+} from "./meta";
+import type { TrustBundle } from "./trustBundle";
+
+export const keycloakType = "mattermost:k8s:Keycloak";
+
+/** The Service nginx proxies /auth/ to, and keycloak-config-cli talks to. */
+export const keycloakService = "keycloak";
+export const keycloakHttpPort = 8080;
+const managementPort = 9000;
+const bootstrapAdmin = "bootstrap-admin";
+
+export interface KeycloakArgs {
+    readonly namespace: pulumi.Input<string>;
+    readonly siteUrl: string;
+    readonly image: string;
+    readonly configCliImage: string;
+    readonly replicas: number;
+    readonly resources: Resources;
+    /** JDBC URL without credentials, and the credentials. */
+    readonly database: {
+        readonly jdbcUrl: pulumi.Input<string>;
+        readonly user: string;
+        readonly password: pulumi.Input<string>;
+    };
+    /** The rendered realm; its secrets are placeholders filled from `realmSecrets`. */
+    readonly realm: string;
+    readonly adBindPassword?: pulumi.Input<string>;
+    /** Local test users exist in the realm and need their shared password. */
+    readonly hasTestUsers: boolean;
+    readonly trustBundle?: TrustBundle;
+    readonly logShipping?: LogShipping;
+}
+
+/**
+ * Keycloak between Active Directory and Mattermost (DESIGN decision 5): production start mode behind
+ * nginx under /auth/, its own database, a generated bootstrap admin, and the realm applied by
+ * keycloak-config-cli on every change (an import at start never updates an existing realm).
+ */
+export class Keycloak extends pulumi.ComponentResource {
+    /** Secret of the realm's mattermost client, for Mattermost's SSO settings. */
+    public readonly clientSecret: pulumi.Output<string>;
+    public readonly adminPassword: pulumi.Output<string>;
+    /** Set when the realm has test users. */
+    public readonly testUserPassword?: pulumi.Output<string>;
+
+    constructor(name: string, args: KeycloakArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(keycloakType, name, {}, opts);
+
+        const adminPassword = new random.RandomPassword(
+            `${name}-admin-password`,
+            { length: 32, special: false },
+            { parent: this },
+        );
+        const clientSecret = new random.RandomPassword(
+            `${name}-client-secret`,
+            { length: 48, special: false },
+            { parent: this },
+        );
+        const testUserPassword = args.hasTestUsers
+            ? new random.RandomPassword(`${name}-test-user-password`, { length: 20, special: false }, { parent: this })
+            : undefined;
+
+        const credentials = new k8s.core.v1.Secret(
+            `${name}-credentials`,
+            {
+                metadata: { namespace: args.namespace, labels: labels(name, "identity") },
+                stringData: {
+                    KC_DB_PASSWORD: args.database.password,
+                    KC_BOOTSTRAP_ADMIN_PASSWORD: adminPassword.result,
+                },
+            },
+            { parent: this },
+        );
+
+        const shipper = args.logShipping?.sidecar(
+            name,
+            [{ kind: "syslogUdp", id: "keycloak", address: keycloakSyslog, json: true }],
+            [],
+            this,
+        );
+        const clustered = args.replicas > 1;
+        const environment: Record<string, pulumi.Input<string>> = {
+            KC_DB: "postgres",
+            KC_DB_URL: args.database.jdbcUrl,
+            KC_DB_USERNAME: args.database.user,
+            // The public URL, path included: tokens carry one issuer whoever asks.
+            KC_HOSTNAME: keycloakUrl(args.siteUrl),
+            KC_HTTP_RELATIVE_PATH: "/auth",
+            // TLS ends at the edge; nginx forwards X-Forwarded-* (replaced, not appended, by the Route).
+            KC_HTTP_ENABLED: "true",
+            KC_PROXY_HEADERS: "xforwarded",
+            KC_HEALTH_ENABLED: "true",
+            KC_BOOTSTRAP_ADMIN_USERNAME: bootstrapAdmin,
+            // One pod keeps its caches to itself; several share them through the database (jdbc-ping).
+            KC_CACHE: clustered ? "ispn" : "local",
+            ...(clustered ? { KC_CACHE_STACK: "jdbc-ping" } : {}),
+            KC_LOG_CONSOLE_OUTPUT: "json",
+            ...(shipper
+                ? {
+                      KC_LOG: "console,syslog",
+                      KC_LOG_SYSLOG_ENDPOINT: keycloakSyslog,
+                      KC_LOG_SYSLOG_PROTOCOL: "udp",
+                      KC_LOG_SYSLOG_OUTPUT: "json",
+                  }
+                : {}),
+            ...(args.trustBundle ? { KC_TRUSTSTORE_PATHS: trustBundlePath } : {}),
+        };
+        const fromCredentials = (key: string) => ({
+            name: key,
+            valueFrom: { secretKeyRef: { name: credentials.metadata.name, key } },
+        });
+        const scratch = scratchVolumes({ data: "/opt/keycloak/data", tmp: "/tmp" });
+        const health = (path: string) => ({
+            httpGet: { path: `/auth/health/${path}`, port: "management" },
+            timeoutSeconds: 5,
+        });
+        const podLabels = labels(name, "identity");
+
+        const deployment = new k8s.apps.v1.Deployment(
+            name,
+            {
+                metadata: { name: keycloakService, namespace: args.namespace, labels: podLabels },
+                spec: {
+                    replicas: args.replicas,
+                    // One pod with local caches must never overlap its successor; a cluster rolls one by one.
+                    strategy: clustered
+                        ? { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } }
+                        : { type: "Recreate" },
+                    selector: { matchLabels: selectorLabels(name) },
+                    template: {
+                        metadata: { labels: podLabels },
+                        spec: {
+                            automountServiceAccountToken: false,
+                            // No runAsUser: the image is arbitrary-uid safe (group 0), as OpenShift's restricted SCC needs.
+                            securityContext: restrictedPodSecurity(undefined),
+                            containers: [
+                                {
+                                    name: "keycloak",
+                                    image: args.image,
+                                    args: ["start"],
+                                    env: [
+                                        ...Object.entries(environment).map(([key, value]) => ({ name: key, value })),
+                                        fromCredentials("KC_DB_PASSWORD"),
+                                        fromCredentials("KC_BOOTSTRAP_ADMIN_PASSWORD"),
+                                    ],
+                                    ports: [
+                                        { name: "http", containerPort: keycloakHttpPort },
+                                        { name: "management", containerPort: managementPort },
+                                        ...(clustered ? [{ name: "jgroups", containerPort: 7800 }] : []),
+                                    ],
+                                    // First start migrates the schema and builds the server for these options.
+                                    startupProbe: { ...health("started"), periodSeconds: 10, failureThreshold: 60 },
+                                    livenessProbe: { ...health("live"), periodSeconds: 10, failureThreshold: 3 },
+                                    readinessProbe: { ...health("ready"), periodSeconds: 5, failureThreshold: 3 },
+                                    resources: containerResources(args.resources),
+                                    // Exception to read-only root: the stock image rebuilds itself at start for the
+                                    // build options above (database, health, /auth) into /opt/keycloak/lib/quarkus.
+                                    securityContext: restrictedContainerSecurity({ readOnlyRootFilesystem: false }),
+                                    volumeMounts: [
+                                        ...scratch.mounts,
+                                        ...(args.trustBundle ? [args.trustBundle.volumeMount()] : []),
+                                    ],
+                                },
+                                ...(shipper ? [shipper.container] : []),
+                            ],
+                            volumes: uniqueVolumes([
+                                ...scratch.volumes,
+                                ...(args.trustBundle ? [args.trustBundle.volume()] : []),
+                                ...(shipper?.volumes ?? []),
+                            ]),
+                        },
+                    },
+                },
+            },
+            { parent: this },
+        );
+
+        const service = new k8s.core.v1.Service(
+            `${name}-service`,
+            {
+                metadata: { name: keycloakService, namespace: args.namespace, labels: podLabels },
+                spec: {
+                    selector: selectorLabels(name),
+                    ports: [{ name: "http", port: keycloakHttpPort, targetPort: "http" }],
+                },
+            },
+            { parent: this, dependsOn: [deployment] },
+        );
+
+        // The realm: a ConfigMap of data without secrets, and the secrets it refers to.
+        const realm = new k8s.core.v1.ConfigMap(
+            `${name}-realm`,
+            {
+                metadata: { namespace: args.namespace, labels: labels(name, "identity") },
+                data: { "realm.json": args.realm },
+            },
+            { parent: this },
+        );
+        const realmSecrets = new k8s.core.v1.Secret(
+            `${name}-realm-secrets`,
+            {
+                metadata: { namespace: args.namespace, labels: labels(name, "identity") },
+                stringData: {
+                    [realmSecretVariables.clientSecret]: clientSecret.result,
+                    ...(args.adBindPassword !== undefined
+                        ? { [realmSecretVariables.adBindPassword]: args.adBindPassword }
+                        : {}),
+                    ...(testUserPassword ? { [realmSecretVariables.testUserPassword]: testUserPassword.result } : {}),
+                },
+            },
+            { parent: this },
+        );
+
+        // A Job is immutable, so a changed realm (or secret) gives a new Job, which applies it again.
+        new k8s.batch.v1.Job(
+            `${name}-realm-apply`,
+            {
+                metadata: { namespace: args.namespace, labels: labels(name, "identity") },
+                spec: {
+                    backoffLimit: 6,
+                    template: {
+                        metadata: { labels: labels(name, "identity") },
+                        spec: {
+                            restartPolicy: "OnFailure",
+                            automountServiceAccountToken: false,
+                            securityContext: restrictedPodSecurity(undefined),
+                            containers: [
+                                {
+                                    name: "keycloak-config-cli",
+                                    image: args.configCliImage,
+                                    env: [
+                                        {
+                                            name: "KEYCLOAK_URL",
+                                            value: `http://${keycloakService}:${keycloakHttpPort}/auth`,
+                                        },
+                                        { name: "KEYCLOAK_USER", value: bootstrapAdmin },
+                                        {
+                                            name: "KEYCLOAK_PASSWORD",
+                                            valueFrom: {
+                                                secretKeyRef: {
+                                                    name: credentials.metadata.name,
+                                                    key: "KC_BOOTSTRAP_ADMIN_PASSWORD",
+                                                },
+                                            },
+                                        },
+                                        { name: "KEYCLOAK_AVAILABILITYCHECK_ENABLED", value: "true" },
+                                        { name: "KEYCLOAK_AVAILABILITYCHECK_TIMEOUT", value: "300s" },
+                                        { name: "IMPORT_FILES_LOCATIONS", value: "/config/realm.json" },
+                                        // $(env:NAME) in the realm is filled from the realm Secret here, at apply time.
+                                        { name: "IMPORT_VARSUBSTITUTION_ENABLED", value: "true" },
+                                    ],
+                                    envFrom: [{ secretRef: { name: realmSecrets.metadata.name } }],
+                                    resources: containerResources({
+                                        requests: { cpu: "100m", memory: "256Mi" },
+                                        limits: { cpu: "1", memory: "512Mi" },
+                                    }),
+                                    securityContext: restrictedContainerSecurity({ readOnlyRootFilesystem: true }),
+                                    volumeMounts: [
+                                        { name: "realm", mountPath: "/config", readOnly: true },
+                                        { name: "tmp", mountPath: "/tmp" },
+                                    ],
+                                },
+                            ],
+                            volumes: [
+                                { name: "realm", configMap: { name: realm.metadata.name } },
+                                { name: "tmp", emptyDir: {} },
+                            ],
+                        },
+                    },
+                },
+            },
+            { parent: this, dependsOn: [service] },
+        );
+
+        // Marked secret here too, not only by the provider's schema, so no consumer can lose it.
+        this.clientSecret = pulumi.secret(clientSecret.result);
+        this.adminPassword = pulumi.secret(adminPassword.result);
+        this.testUserPassword = testUserPassword && pulumi.secret(testUserPassword.result);
+        this.registerOutputs({
+            clientSecret: this.clientSecret,
+            adminPassword: this.adminPassword,
+            testUserPassword: this.testUserPassword,
+        });
+    }
+}
