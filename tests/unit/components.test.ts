@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MattermostPair } from "../../components/mattermostPair";
+import { Keycloak } from "../../components/keycloak";
 import { NginxFailover, edgeTimeoutSeconds } from "../../components/nginxFailover";
 import { S3Store } from "../../components/s3Store";
 import { TrustBundle } from "../../components/trustBundle";
@@ -274,6 +275,110 @@ describe("S3Store and TrustBundle", () => {
         const [bundle] = ofType(created("bundle"), "kubernetes:core/v1:ConfigMap");
         expect(bundle?.inputs.data).toEqual({ "ca-bundle.pem": "COMPANY-CA\ncertificate-store-ca\n" });
         expect(await new Promise((resolve) => store.accessKeyId.apply(resolve))).toBe("random-store-access-key");
+    });
+});
+
+describe("Keycloak", () => {
+    beforeAll(async () => {
+        const args = {
+            namespace: "chat",
+            siteUrl: "https://chat.example.com",
+            image: "quay.io/keycloak/keycloak:26.5.5",
+            configCliImage: "adorsys/keycloak-config-cli:6.5.1-26.5.5",
+            resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } },
+            database: {
+                jdbcUrl: "jdbc:postgresql://db:5432/keycloak?sslmode=verify-full",
+                user: "keycloak",
+                password: pulumi.secret("pw"),
+            },
+            realm: '{"realm":"mattermost"}\n',
+            hasTestUsers: false,
+        };
+        const trustBundle = new TrustBundle("kc-trust", { namespace: "chat", certificates: ["CA"] });
+        new Keycloak("kc-one", { ...args, replicas: 1 });
+        new Keycloak("kc-two", { ...args, replicas: 2, trustBundle, adBindPassword: pulumi.secret("bind") });
+        await settled();
+    });
+
+    function keycloakDeployment(prefix: string): Registered {
+        const found = ofType(created(prefix), "kubernetes:apps/v1:Deployment")[0];
+        if (!found) {
+            throw new Error(`no Deployment under ${prefix}`);
+        }
+        return found;
+    }
+
+    function environmentOf(prefix: string): Record<string, unknown> {
+        const [container] = keycloakDeployment(prefix).inputs.spec.template.spec.containers;
+        return Object.fromEntries(
+            container.env.map((variable: { name: string; value?: unknown; valueFrom?: unknown }) => [
+                variable.name,
+                variable.value ?? variable.valueFrom,
+            ]),
+        );
+    }
+
+    it("starts in production mode behind nginx under /auth on the public URL, health on the management port", () => {
+        const [container] = keycloakDeployment("kc-one").inputs.spec.template.spec.containers;
+        expect(container.args).toEqual(["start"]);
+        expect(environmentOf("kc-one")).toMatchObject({
+            KC_HOSTNAME: "https://chat.example.com/auth",
+            KC_HTTP_RELATIVE_PATH: "/auth",
+            KC_HTTP_ENABLED: "true",
+            KC_PROXY_HEADERS: "xforwarded",
+            KC_HEALTH_ENABLED: "true",
+            KC_DB: "postgres",
+            KC_DB_URL: "jdbc:postgresql://db:5432/keycloak?sslmode=verify-full",
+            KC_DB_PASSWORD: { secretKeyRef: { name: "kc-one-credentials-auto", key: "KC_DB_PASSWORD" } },
+            KC_BOOTSTRAP_ADMIN_PASSWORD: {
+                secretKeyRef: { name: "kc-one-credentials-auto", key: "KC_BOOTSTRAP_ADMIN_PASSWORD" },
+            },
+        });
+        expect(container.readinessProbe.httpGet).toEqual({ path: "/auth/health/ready", port: "management" });
+        expect(container.livenessProbe.httpGet).toEqual({ path: "/auth/health/live", port: "management" });
+        expect(container.resources.limits.memory).toBe("2Gi");
+    });
+
+    it("is arbitrary-uid safe: no fixed user, writable paths on emptyDirs", () => {
+        const pod = keycloakDeployment("kc-one").inputs.spec.template.spec;
+        expect(pod.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+        expect(pod.volumes).toEqual([
+            { name: "data", emptyDir: {} },
+            { name: "tmp", emptyDir: {} },
+        ]);
+    });
+
+    it("uses local caches and Recreate for one pod, the distributed cache over jdbc-ping for several", () => {
+        expect(environmentOf("kc-one")).toMatchObject({ KC_CACHE: "local" });
+        expect(environmentOf("kc-one")).not.toHaveProperty("KC_CACHE_STACK");
+        expect(keycloakDeployment("kc-one").inputs.spec.strategy).toEqual({ type: "Recreate" });
+        expect(environmentOf("kc-two")).toMatchObject({ KC_CACHE: "ispn", KC_CACHE_STACK: "jdbc-ping" });
+        expect(keycloakDeployment("kc-two").inputs.spec.replicas).toBe(2);
+    });
+
+    it("trusts the bundle for LDAPS and its database", () => {
+        expect(environmentOf("kc-two")).toMatchObject({ KC_TRUSTSTORE_PATHS: "/etc/mattermost/trust/ca-bundle.pem" });
+        expect(environmentOf("kc-one")).not.toHaveProperty("KC_TRUSTSTORE_PATHS");
+    });
+
+    it("applies the realm with keycloak-config-cli, secrets from a Secret, after Keycloak answers", () => {
+        const [job] = ofType(created("kc-two"), "kubernetes:batch/v1:Job");
+        const [container] = job?.inputs.spec.template.spec.containers;
+        expect(container.image).toBe("adorsys/keycloak-config-cli:6.5.1-26.5.5");
+        expect(container.envFrom).toEqual([{ secretRef: { name: "kc-two-realm-secrets-auto" } }]);
+        expect(container.env).toContainEqual({ name: "IMPORT_VARSUBSTITUTION_ENABLED", value: "true" });
+        expect(container.env).toContainEqual({ name: "KEYCLOAK_URL", value: "http://keycloak:8080/auth" });
+        expect(job?.inputs.spec.template.spec.volumes).toContainEqual({
+            name: "realm",
+            configMap: { name: "kc-two-realm-auto" },
+        });
+        const [realmSecrets] = ofType(created("kc-two"), "kubernetes:core/v1:Secret").filter(
+            (secret) => secret.name === "kc-two-realm-secrets",
+        );
+        expect(Object.keys(realmSecrets?.inputs.stringData.value).sort()).toEqual([
+            "AD_BIND_PASSWORD",
+            "MATTERMOST_CLIENT_SECRET",
+        ]);
     });
 });
 

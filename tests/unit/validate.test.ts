@@ -191,6 +191,60 @@ describe("validateStackConfig", () => {
         });
     });
 
+    it.each<[string, RawConfig, string]>([
+        [
+            "an in-cluster Keycloak database",
+            { keycloakDatabaseMode: "inCluster" },
+            "mattermost:keycloakDatabaseMode: is inCluster in a production stack: Keycloak's data (realm, users, sessions) lives on an emptyDir and is lost whenever the pod restarts. Use the company PostgreSQL (keycloakDatabaseMode external).",
+        ],
+        [
+            "plain LDAP",
+            { adUrls: '["ldap://dc1.corp.example.com"]' },
+            "mattermost:adUrls: has an ldap:// URL in a production stack: AD passwords would cross the network in clear text. Use ldaps:// (port 636) and trust the domain's CA with companyCaCertificates.",
+        ],
+        [
+            "test users",
+            { testUsers: '["alice:1001:alice@example.com:Alice"]' },
+            "mattermost:testUsers: is set in a production stack: local accounts would bypass Active Directory. Remove them and use adUrls.",
+        ],
+        [
+            "no AD at all",
+            { adUrls: "[]" },
+            "mattermost:adUrls: is empty in a production stack, so nobody could log in. Set the domain controllers: pulumi config set --path 'adUrls[0]' ldaps://dc1.corp.example.com:636.",
+        ],
+        [
+            "an AD filter without parentheses",
+            { adUserFilter: "memberOf=CN=Chat-Users" },
+            'mattermost:adUserFilter: "memberOf=CN=Chat-Users" is not an LDAP filter. Wrap it in parentheses, e.g. (memberOf=CN=Chat-Users,OU=Groups,DC=corp,DC=example,DC=com).',
+        ],
+    ])("refuses, for identity in production, %s", (_case, change, message) => {
+        expect(errorsOf({ ...production, ...change })).toEqual([message]);
+    });
+
+    it.each<[string, string]>([
+        [
+            "alice:0123:alice@example.com:Alice",
+            'mattermost:testUsers: entry "alice:0123:alice@example.com:Alice" is not username:id:email:Full Name with a positive numeric id, e.g. alice:1001:alice@example.com:Alice Example.',
+        ],
+        [
+            "alice:12a:alice@example.com:Alice",
+            'mattermost:testUsers: entry "alice:12a:alice@example.com:Alice" is not username:id:email:Full Name with a positive numeric id, e.g. alice:1001:alice@example.com:Alice Example.',
+        ],
+    ])("refuses the test user %s", (entry, message) => {
+        expect(errorsOf({ ...valid, testUsers: JSON.stringify([entry]) })).toEqual([message]);
+    });
+
+    it("refuses two test users with one id: Mattermost would hand one the other's account", () => {
+        expect(
+            errorsOf({
+                ...valid,
+                testUsers: JSON.stringify(["alice:1001:alice@example.com:Alice", "bob:1001:bob@example.com:Bob"]),
+            }),
+        ).toEqual([
+            'mattermost:testUsers: entry "bob:1001:bob@example.com:Bob" repeats a username, id or email of another entry; each must be unique, as Mattermost links accounts by the id.',
+        ]);
+    });
+
     it("refuses an in-cluster database in production", () => {
         expect(errorsOf({ ...production, databaseMode: "inCluster" })).toEqual([
             "mattermost:databaseMode: is inCluster in a production stack: its data lives on an emptyDir and is lost whenever the pod restarts. Use the company PostgreSQL (databaseMode external with databaseHost and databasePassword).",
