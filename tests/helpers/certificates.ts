@@ -13,19 +13,18 @@ function openssl(args: string[]): void {
     execFileSync("openssl", args, { stdio: "pipe" });
 }
 
+/** A new P-256 key, unencrypted, written to `keyPath`. */
+function newKey(keyPath: string): string[] {
+    return ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", keyPath];
+}
+
 export function makeCertificateAuthority(dir: string, commonName: string): Issued {
     const keyPath = path.join(dir, `${commonName}.key`);
     const certificatePath = path.join(dir, `${commonName}.crt`);
     openssl([
         "req",
         "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        keyPath,
+        ...newKey(keyPath),
         "-out",
         certificatePath,
         "-days",
@@ -51,20 +50,7 @@ export function makeServerCertificate(dir: string, ca: Issued, commonName: strin
         extensionsPath,
         `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${alternativeNames}\n`,
     );
-    openssl([
-        "req",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        keyPath,
-        "-out",
-        requestPath,
-        "-subj",
-        `/CN=${commonName}`,
-    ]);
+    openssl(["req", ...newKey(keyPath), "-out", requestPath, "-subj", `/CN=${commonName}`]);
     openssl([
         "x509",
         "-req",
