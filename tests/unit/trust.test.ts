@@ -6,7 +6,8 @@ import { validateStackConfig } from "../../config/validate";
 import { testStackConfig } from "../helpers/stackFixtures";
 import { makeCertificateAuthority, makeServerCertificate, type Issued } from "../helpers/certificates";
 
-const now = new Date();
+/** Judged after the certificates exist: openssl dates them from the second it makes them. */
+let now: Date;
 let dir: string;
 let companyRoot: Issued;
 let companyIssuing: Issued;
@@ -17,6 +18,7 @@ beforeAll(() => {
     companyRoot = makeCertificateAuthority(dir, "Example Root CA");
     companyIssuing = makeCertificateAuthority(dir, "Example Issuing CA");
     leaf = makeServerCertificate(dir, companyRoot, "chat.example.com", ["chat.example.com"]);
+    now = new Date(Date.now() + 1000);
 });
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
