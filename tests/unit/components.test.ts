@@ -177,7 +177,7 @@ describe("MattermostPair", () => {
 
     it("requires the two pods on different nodes in production and prefers it in test", () => {
         const term = {
-            labelSelector: { matchLabels: { "mattermost.example.com/pair": "mattermost" } },
+            labelSelector: { matchLabels: { "mattermost-platform/pair": "mattermost" } },
             topologyKey: "kubernetes.io/hostname",
         };
         expect(deployment(registered, "prodpair-1").inputs.spec.template.spec.affinity.podAntiAffinity).toEqual({
@@ -192,12 +192,12 @@ describe("MattermostPair", () => {
         const [budget] = ofType(created("testpair"), "kubernetes:policy/v1:PodDisruptionBudget");
         expect(budget?.inputs.spec).toEqual({
             minAvailable: 1,
-            selector: { matchLabels: { "mattermost.example.com/pair": "mattermost" } },
+            selector: { matchLabels: { "mattermost-platform/pair": "mattermost" } },
         });
         for (const name of ["testpair-1", "testpair-2"]) {
-            expect(
-                deployment(registered, name).inputs.spec.template.metadata.labels["mattermost.example.com/pair"],
-            ).toBe("mattermost");
+            expect(deployment(registered, name).inputs.spec.template.metadata.labels["mattermost-platform/pair"]).toBe(
+                "mattermost",
+            );
         }
     });
 
