@@ -1,5 +1,6 @@
 /** Labels, security contexts and small pod-spec pieces shared by the components. */
 import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
 import type { Resources } from "../config/validate";
 
 export const partOf = "mattermost-platform";
@@ -69,4 +70,50 @@ export function uniqueVolumes(volumes: readonly k8s.types.input.core.v1.Volume[]
         seen.add(name);
         return true;
     });
+}
+
+/**
+ * The Deployment of a one-pod store of a test stack (PostgreSQL, S3): one replica, replaced rather than
+ * rolled (two servers on one data directory would corrupt it), a fixed non-root id, no API token, and
+ * the container's data on the given volumes.
+ */
+export function singlePodStore(store: {
+    /** Logical name: selector and labels. */
+    name: string;
+    /** The Deployment's name in the cluster. */
+    deploymentName: string;
+    namespace: pulumi.Input<string>;
+    component: string;
+    uid: number;
+    container: k8s.types.input.core.v1.Container;
+    volumes: k8s.types.input.core.v1.Volume[];
+}): k8s.apps.v1.DeploymentArgs {
+    const podLabels = labels(store.name, store.component);
+    return {
+        metadata: { name: store.deploymentName, namespace: store.namespace, labels: podLabels },
+        spec: {
+            replicas: 1,
+            strategy: { type: "Recreate" },
+            selector: { matchLabels: selectorLabels(store.name) },
+            template: {
+                metadata: { labels: podLabels },
+                spec: {
+                    automountServiceAccountToken: false,
+                    securityContext: restrictedPodSecurity({
+                        runAsUser: store.uid,
+                        runAsGroup: store.uid,
+                        fsGroup: store.uid,
+                    }),
+                    containers: [
+                        {
+                            ...store.container,
+                            resources: containerResources(testStoreResources),
+                            securityContext: restrictedContainerSecurity({ readOnlyRootFilesystem: true }),
+                        },
+                    ],
+                    volumes: store.volumes,
+                },
+            },
+        },
+    };
 }

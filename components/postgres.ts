@@ -2,15 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { jdbcPostgresUrl, postgresUrl } from "../config/database";
-import {
-    containerResources,
-    testStoreResources,
-    labels,
-    restrictedContainerSecurity,
-    restrictedPodSecurity,
-    scratchVolumes,
-    selectorLabels,
-} from "./meta";
+import { labels, scratchVolumes, selectorLabels, singlePodStore } from "./meta";
 
 export const postgresType = "mattermost:k8s:Postgres";
 
@@ -67,58 +59,27 @@ export class Postgres extends pulumi.ComponentResource {
         const scratch = scratchVolumes({ data: "/var/lib/postgresql/data", run: "/var/run/postgresql", tmp: "/tmp" });
         const deployment = new k8s.apps.v1.Deployment(
             name,
-            {
-                metadata: { name, namespace: args.namespace, labels: labels(name, "database") },
-                spec: {
-                    replicas: 1,
-                    // Two servers on one data directory would corrupt it.
-                    strategy: { type: "Recreate" },
-                    selector: { matchLabels: selectorLabels(name) },
-                    template: {
-                        metadata: { labels: labels(name, "database") },
-                        spec: {
-                            automountServiceAccountToken: false,
-                            securityContext: restrictedPodSecurity({
-                                runAsUser: postgresUid,
-                                runAsGroup: postgresUid,
-                                fsGroup: postgresUid,
-                            }),
-                            containers: [
-                                {
-                                    name: "postgres",
-                                    image: args.image,
-                                    envFrom: [{ secretRef: { name: credentials.metadata.name } }],
-                                    env: [{ name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" }],
-                                    ports: [{ name: "postgres", containerPort: port }],
-                                    readinessProbe: {
-                                        exec: {
-                                            command: [
-                                                "pg_isready",
-                                                "-h",
-                                                "127.0.0.1",
-                                                "-U",
-                                                args.user,
-                                                "-d",
-                                                args.database,
-                                            ],
-                                        },
-                                        periodSeconds: 5,
-                                    },
-                                    livenessProbe: {
-                                        tcpSocket: { port: "postgres" },
-                                        periodSeconds: 10,
-                                        failureThreshold: 6,
-                                    },
-                                    resources: containerResources(testStoreResources),
-                                    securityContext: restrictedContainerSecurity({ readOnlyRootFilesystem: true }),
-                                    volumeMounts: scratch.mounts,
-                                },
-                            ],
-                            volumes: scratch.volumes,
-                        },
+            singlePodStore({
+                name,
+                deploymentName: name,
+                namespace: args.namespace,
+                component: "database",
+                uid: postgresUid,
+                container: {
+                    name: "postgres",
+                    image: args.image,
+                    envFrom: [{ secretRef: { name: credentials.metadata.name } }],
+                    env: [{ name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" }],
+                    ports: [{ name: "postgres", containerPort: port }],
+                    readinessProbe: {
+                        exec: { command: ["pg_isready", "-h", "127.0.0.1", "-U", args.user, "-d", args.database] },
+                        periodSeconds: 5,
                     },
+                    livenessProbe: { tcpSocket: { port: "postgres" }, periodSeconds: 10, failureThreshold: 6 },
+                    volumeMounts: scratch.mounts,
                 },
-            },
+                volumes: scratch.volumes,
+            }),
             { parent: this },
         );
 

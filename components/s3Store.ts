@@ -3,15 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { inClusterS3Port, inClusterS3Service, renderSeaweedIdentities } from "../config/s3";
-import {
-    containerResources,
-    testStoreResources,
-    labels,
-    restrictedContainerSecurity,
-    restrictedPodSecurity,
-    scratchVolumes,
-    selectorLabels,
-} from "./meta";
+import { labels, scratchVolumes, selectorLabels, singlePodStore } from "./meta";
 
 export const s3StoreType = "mattermost:k8s:S3Store";
 
@@ -123,66 +115,46 @@ export class S3Store extends pulumi.ComponentResource {
         const scratch = scratchVolumes({ data: "/data", tmp: "/tmp" });
         const deployment = new k8s.apps.v1.Deployment(
             name,
-            {
-                metadata: { name: inClusterS3Service, namespace: args.namespace, labels: labels(name, "file-store") },
-                spec: {
-                    replicas: 1,
-                    strategy: { type: "Recreate" },
-                    selector: { matchLabels: selectorLabels(name) },
-                    template: {
-                        metadata: { labels: labels(name, "file-store") },
-                        spec: {
-                            automountServiceAccountToken: false,
-                            securityContext: restrictedPodSecurity({
-                                runAsUser: storeUid,
-                                runAsGroup: storeUid,
-                                fsGroup: storeUid,
-                            }),
-                            containers: [
-                                {
-                                    name: "seaweedfs",
-                                    image: args.image,
-                                    // One process: master, volume and filer on loopback, and only the S3 gateway,
-                                    // TLS only, reachable from outside the pod.
-                                    command: ["weed"],
-                                    args: [
-                                        "server",
-                                        "-dir=/data",
-                                        "-ip=127.0.0.1",
-                                        "-ip.bind=0.0.0.0",
-                                        "-master.volumeSizeLimitMB=1024",
-                                        "-volume.max=0",
-                                        "-s3",
-                                        `-s3.port=${inClusterS3Port}`,
-                                        `-s3.config=${identitiesDirectory}/s3.json`,
-                                        `-s3.cert.file=${certificateDirectory}/tls.crt`,
-                                        `-s3.key.file=${certificateDirectory}/tls.key`,
-                                    ],
-                                    ports: [{ name: "s3", containerPort: inClusterS3Port }],
-                                    readinessProbe: { tcpSocket: { port: "s3" }, periodSeconds: 5 },
-                                    livenessProbe: {
-                                        tcpSocket: { port: "s3" },
-                                        periodSeconds: 10,
-                                        failureThreshold: 6,
-                                    },
-                                    resources: containerResources(testStoreResources),
-                                    securityContext: restrictedContainerSecurity({ readOnlyRootFilesystem: true }),
-                                    volumeMounts: [
-                                        ...scratch.mounts,
-                                        { name: "tls", mountPath: certificateDirectory, readOnly: true },
-                                        { name: "identities", mountPath: identitiesDirectory, readOnly: true },
-                                    ],
-                                },
-                            ],
-                            volumes: [
-                                ...scratch.volumes,
-                                { name: "tls", secret: { secretName: tlsSecret.metadata.name } },
-                                { name: "identities", secret: { secretName: identities.metadata.name } },
-                            ],
-                        },
-                    },
+            singlePodStore({
+                name,
+                deploymentName: inClusterS3Service,
+                namespace: args.namespace,
+                component: "file-store",
+                uid: storeUid,
+                container: {
+                    name: "seaweedfs",
+                    image: args.image,
+                    // One process: master, volume and filer on loopback, and only the S3 gateway,
+                    // TLS only, reachable from outside the pod.
+                    command: ["weed"],
+                    args: [
+                        "server",
+                        "-dir=/data",
+                        "-ip=127.0.0.1",
+                        "-ip.bind=0.0.0.0",
+                        "-master.volumeSizeLimitMB=1024",
+                        "-volume.max=0",
+                        "-s3",
+                        `-s3.port=${inClusterS3Port}`,
+                        `-s3.config=${identitiesDirectory}/s3.json`,
+                        `-s3.cert.file=${certificateDirectory}/tls.crt`,
+                        `-s3.key.file=${certificateDirectory}/tls.key`,
+                    ],
+                    ports: [{ name: "s3", containerPort: inClusterS3Port }],
+                    readinessProbe: { tcpSocket: { port: "s3" }, periodSeconds: 5 },
+                    livenessProbe: { tcpSocket: { port: "s3" }, periodSeconds: 10, failureThreshold: 6 },
+                    volumeMounts: [
+                        ...scratch.mounts,
+                        { name: "tls", mountPath: certificateDirectory, readOnly: true },
+                        { name: "identities", mountPath: identitiesDirectory, readOnly: true },
+                    ],
                 },
-            },
+                volumes: [
+                    ...scratch.volumes,
+                    { name: "tls", secret: { secretName: tlsSecret.metadata.name } },
+                    { name: "identities", secret: { secretName: identities.metadata.name } },
+                ],
+            }),
             { parent: this },
         );
 
