@@ -9,7 +9,7 @@ import { S3Store } from "./components/s3Store";
 import { TrustBundle } from "./components/trustBundle";
 import { externalDatabaseUrl, jdbcPostgresUrl } from "./config/database";
 import { realmEndpoints, renderRealm } from "./config/realm";
-import { loadStackConfig } from "./config/stack";
+import { loadStackConfig, type StackConfig } from "./config/stack";
 
 const config = loadStackConfig();
 
@@ -24,20 +24,9 @@ const namespaceResource = config.createNamespace
 const namespace = namespaceResource?.metadata.name ?? pulumi.output(config.namespace);
 const opts = { providers: { kubernetes: provider }, dependsOn: namespaceResource ? [namespaceResource] : [] };
 
-// The database: in the cluster (test stacks) or the company's.
-const database = config.database;
-const databaseEndpoint =
-    database.mode === "external"
-        ? {
-              url: pulumi.secret(database.password.apply((password) => externalDatabaseUrl(database, password))),
-              host: database.host,
-              port: database.port,
-          }
-        : new Postgres(
-              "mattermost-postgres",
-              { namespace, image: config.postgresImage, database: database.name, user: database.user },
-              opts,
-          ).endpoint;
+// The databases: the company's, or a PostgreSQL pod each in test stacks.
+const databaseEndpoint = databaseFor("mattermost-postgres", config.database);
+const keycloakDatabase = databaseFor("keycloak-postgres", config.identity.database);
 
 // Files on S3: in the cluster behind a CA of its own (test stacks) or the company's service.
 const storage = config.fileStorage;
@@ -70,31 +59,6 @@ const logShipping =
 
 // Identity: Keycloak with its own database, the realm applied as data.
 const identity = config.identity;
-const keycloakDatabase =
-    identity.database.mode === "external"
-        ? {
-              jdbcUrl: jdbcPostgresUrl({
-                  host: identity.database.host,
-                  port: identity.database.port,
-                  database: identity.database.name,
-                  parameters: {
-                      sslmode: identity.database.sslMode,
-                      connectTimeout: String(identity.database.connectTimeout),
-                  },
-              }),
-              user: identity.database.user,
-              password: identity.database.password,
-          }
-        : new Postgres(
-              "keycloak-postgres",
-              {
-                  namespace,
-                  image: config.postgresImage,
-                  database: identity.database.name,
-                  user: identity.database.user,
-              },
-              opts,
-          ).endpoint;
 const keycloak = new Keycloak(
     "keycloak",
     {
@@ -172,3 +136,27 @@ export const services = {
     mattermostBackup: pair.backup.service.metadata.name,
     keycloak: keycloakService,
 };
+
+/** Where a database is and how to log in, for Mattermost (a URL) and Keycloak (JDBC and credentials). */
+function databaseFor(podName: string, database: StackConfig["database"] | StackConfig["identity"]["database"]) {
+    if (database.mode === "inCluster") {
+        return new Postgres(
+            podName,
+            { namespace, image: config.postgresImage, database: database.name, user: database.user },
+            opts,
+        ).endpoint;
+    }
+    return {
+        host: database.host,
+        port: database.port,
+        user: database.user,
+        password: database.password,
+        url: pulumi.secret(database.password.apply((password) => externalDatabaseUrl(database, password))),
+        jdbcUrl: jdbcPostgresUrl({
+            host: database.host,
+            port: database.port,
+            database: database.name,
+            parameters: { sslmode: database.sslMode, connectTimeout: String(database.connectTimeout) },
+        }),
+    };
+}
