@@ -59,19 +59,10 @@ describe.each(["test", "prod"])("offline render of the %s stack", (stack) => {
     });
 
     it("keeps every secret placeholder inside a Secret, and nowhere else", () => {
-        for (const manifest of rendered().manifests) {
-            const text = JSON.stringify(manifest);
-            if (manifest.kind === "Secret") {
-                continue;
-            }
-            expect({
-                object: kinds({ ...rendered(), manifests: [manifest] })[0],
-                secret: /<secret:/.test(text),
-            }).toEqual({
-                object: kinds({ ...rendered(), manifests: [manifest] })[0],
-                secret: false,
-            });
-        }
+        const leaking = rendered()
+            .manifests.filter((manifest) => manifest.kind !== "Secret" && /<secret:/.test(JSON.stringify(manifest)))
+            .map((manifest) => kinds({ ...rendered(), manifests: [manifest] })[0]);
+        expect(leaking).toEqual([]);
         const secrets = rendered().manifests.filter((manifest) => manifest.kind === "Secret");
         expect(secrets.length).toBeGreaterThan(0);
         expect(JSON.stringify(secrets)).toMatch(/<secret:/);
