@@ -16,6 +16,12 @@ export interface ConfigKey {
 
 export const projectName = "mattermost";
 
+/**
+ * Set by the offline render (scripts/offlineRender.ts): values `pulumi up` needs but a render can do
+ * without (a checksum not pinned yet) then do not stop the program, and the render shows them empty.
+ */
+export const offlineRenderVariable = "MATTERMOST_OFFLINE_RENDER";
+
 export const configKeys = {
     production: {
         type: "boolean",
@@ -345,6 +351,131 @@ export const configKeys = {
         type: "integer",
         default: 10,
         description: "Keycloak SSO session maximum lifespan.",
+    },
+    pushHost: {
+        type: "string",
+        default: "",
+        description:
+            "Host name or IPv4 address Mattermost calls the push proxy VM at (in `PushNotificationServer` and the front's certificate). Empty: no push notifications, and no VM steps.",
+    },
+    pushSshAddress: {
+        type: "string",
+        default: "",
+        description: "Address the deployer reaches the push VM's SSH at, when it differs from `pushHost`.",
+    },
+    pushSshPort: { type: "integer", default: 22, description: "SSH port of the push VM." },
+    pushSshUser: {
+        type: "string",
+        default: "",
+        description:
+            "User the program logs in as on the push VM; needs passwordless sudo (`sudo -n`). Required with `pushHost`.",
+    },
+    pushSshPrivateKey: {
+        type: "string",
+        secret: true,
+        default: "",
+        description:
+            'Private key of `pushSshUser`, PEM or OpenSSH format: `pulumi config set --secret pushSshPrivateKey -- "$(cat key)"`.',
+    },
+    pushSshHostKey: {
+        type: "string",
+        default: "",
+        description:
+            "The push VM's SSH public host key, one `authorized_keys`-style line (`ssh-keyscan -t ed25519 <host>`, checked out of band). Required: without it any machine answering at the address would get the secrets.",
+    },
+    pushAllowedCidrs: {
+        type: "array",
+        default: [],
+        description:
+            "CIDRs the Mattermost pods' traffic to the push VM comes from (the cluster's egress addresses): the only sources admitted to port 443.",
+    },
+    pushDeployerCidrs: {
+        type: "array",
+        default: [],
+        description:
+            "CIDRs the deployer's SSH comes from; every firewall path keeps SSH open to them so a run never cuts its own connection.",
+    },
+    pushProxyTarballUrl: {
+        type: "string",
+        default:
+            "https://github.com/mattermost/mattermost-push-proxy/releases/download/v6.5.0/mattermost-push-proxy-linux-amd64.tar.gz",
+        description: "HTTPS URL of the mattermost-push-proxy release tarball the VM downloads.",
+    },
+    pushProxyTarballFile: {
+        type: "string",
+        default: "",
+        description:
+            "Path on the deployer's machine of the release tarball, uploaded instead of downloaded (VMs without internet access).",
+    },
+    pushProxyTarballSha256: {
+        type: "string",
+        default: "",
+        description:
+            "sha256 of the tarball (from the release's `checksums.txt`, checked out of band); the VM refuses any other file. Required with `pushHost`.",
+    },
+    pushAppleTopic: {
+        type: "string",
+        default: "",
+        description: "Bundle id of the company's iOS app (the APNs topic). Empty: no iOS pushes.",
+    },
+    pushApplePlatform: {
+        type: "string",
+        default: "apple_rn",
+        description: "The `platform` value the iOS app sends (`apple_rn` for the React Native app).",
+    },
+    pushAppleKeyId: {
+        type: "string",
+        default: "",
+        description: "Key id of the APNs auth key (`.p8`). Set: token authentication; empty: a legacy certificate.",
+    },
+    pushAppleTeamId: { type: "string", default: "", description: "Apple team id, with `pushAppleKeyId`." },
+    pushAppleAuthKey: {
+        type: "string",
+        secret: true,
+        default: "",
+        description:
+            'The APNs auth key (`.p8` text): `pulumi config set --secret pushAppleAuthKey -- "$(cat key.p8)"`.',
+    },
+    pushAppleCertificate: {
+        type: "string",
+        secret: true,
+        default: "",
+        description:
+            "Legacy APNs certificate and its unencrypted key, one PEM, when `pushAppleKeyId` is empty (yearly renewal; prefer the auth key).",
+    },
+    pushAppleDevelopment: {
+        type: "boolean",
+        default: false,
+        description: "Send to the APNs sandbox (development builds of the app) instead of production.",
+    },
+    pushAndroidPlatform: {
+        type: "string",
+        default: "android_rn",
+        description: "The `platform` value the Android app sends. Empty: no Android pushes.",
+    },
+    pushFirebaseServiceAccount: {
+        type: "string",
+        secret: true,
+        default: "",
+        description:
+            'Firebase service-account JSON of the Android app (FCM v1): `pulumi config set --secret pushFirebaseServiceAccount -- "$(cat sa.json)"`.',
+    },
+    pushThrottlePerSec: {
+        type: "integer",
+        default: 300,
+        description: "Pushes per second the proxy accepts from one Mattermost server.",
+    },
+    pushSendTimeoutSec: {
+        type: "integer",
+        default: 30,
+        description: "The proxy's whole budget for one push, retries included.",
+    },
+    pushRetryTimeoutSec: { type: "integer", default: 8, description: "The proxy's timeout of each attempt." },
+    pushNotificationContents: {
+        type: "string",
+        default: "generic",
+        description:
+            "Mattermost's `PushNotificationContents`: `generic_no_channel`, `generic` (sender and channel, not the message), `full`, or `id_loaded` (licensed Enterprise: the device fetches the message from Mattermost).",
     },
 } as const satisfies Record<string, ConfigKey>;
 

@@ -48,6 +48,10 @@ export const derivedSettings: Readonly<Record<string, string>> = {
     "EmailSettings.EnableSignInWithUsername": "set mattermost:localLogin instead",
     "TeamSettings.EnableOpenServer": "open sign-up is always off: accounts come from Keycloak",
     "ServiceSettings.SessionLengthSSOInHours": "set mattermost:mattermostSsoSessionHours instead",
+    "EmailSettings.SendPushNotifications": "it is on exactly when mattermost:pushHost is set",
+    "EmailSettings.PushNotificationServer":
+        "it is the push VM's front, https://<pushHost>/<secret prefix>, kept in a Secret",
+    "EmailSettings.PushNotificationContents": "set mattermost:pushNotificationContents instead",
     "LogSettings.AdvancedLoggingJSON": "with elkEndpoint set, it is the rotated JSON file the Filebeat sidecar ships",
 };
 

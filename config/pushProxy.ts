@@ -11,6 +11,7 @@ export const pushPaths = {
     configDirectory: "/etc/mattermost-push-proxy",
     config: "/etc/mattermost-push-proxy/mattermost-push-proxy.json",
     appleAuthKey: "/etc/mattermost-push-proxy/apple-auth-key.p8",
+    appleCertificate: "/etc/mattermost-push-proxy/apple-certificate.pem",
     firebaseServiceAccount: "/etc/mattermost-push-proxy/firebase-service-account.json",
     unit: "/etc/systemd/system/mattermost-push-proxy.service",
     nginxSite: "/etc/nginx/conf.d/mattermost-push.conf",
@@ -28,8 +29,8 @@ export interface PushProxySettings {
     readonly apple?: {
         readonly type: string;
         readonly topic: string;
-        readonly keyId: string;
-        readonly teamId: string;
+        /** APNs token authentication (the .p8 key), or absent for a legacy certificate. */
+        readonly token?: { readonly keyId: string; readonly teamId: string };
         readonly development: boolean;
     };
     /** FCM v1; the service-account JSON is a secret file. */
@@ -59,12 +60,12 @@ export function renderPushProxyConfig(settings: PushProxySettings): string {
                   {
                       Type: settings.apple.type,
                       ApplePushUseDevelopment: settings.apple.development,
-                      ApplePushCertPrivate: "",
+                      ApplePushCertPrivate: settings.apple.token ? "" : pushPaths.appleCertificate,
                       ApplePushCertPassword: "",
                       ApplePushTopic: settings.apple.topic,
-                      AppleAuthKeyFile: pushPaths.appleAuthKey,
-                      AppleAuthKeyID: settings.apple.keyId,
-                      AppleTeamID: settings.apple.teamId,
+                      AppleAuthKeyFile: settings.apple.token ? pushPaths.appleAuthKey : "",
+                      AppleAuthKeyID: settings.apple.token?.keyId ?? "",
+                      AppleTeamID: settings.apple.token?.teamId ?? "",
                   },
               ]
             : [],
@@ -159,6 +160,8 @@ server {
     ssl_certificate_key ${input.keyPath ?? pushPaths.tlsKey};
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;
+    # Mozilla's list without X25519MLKEM768, which needs OpenSSL 3.5 (nginx refuses unknown groups).
+    ssl_ecdh_curve X25519:prime256v1:secp384r1;
     ssl_prefer_server_ciphers off;
     ssl_session_timeout 1d;
     ssl_session_cache shared:MattermostPush:10m;
@@ -221,11 +224,24 @@ ${nftSet("push_clients_v6", "ipv6_addr", v6)}
 `;
 }
 
-const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
+export const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
+
+/** The comment tagging the ufw rules for 443 this program makes, and the firewalld zone it owns. */
+export const ufwComment = "mattermost-push";
+export const firewalldZone = "mattermost-push";
+
+/** Deletes every ufw rule tagged with ufwComment, newest first so the numbers stay valid. */
+export function ufwDeleteTaggedRules(): string {
+    return [
+        `ufw status numbered | sed -n 's/^\\[ *\\([0-9]*\\)\\].*# ${ufwComment}$/\\1/p' | sort -rn | while read -r rule; do`,
+        '    ufw --force delete "$rule"',
+        "done",
+    ].join("\n");
+}
 
 /** ufw's way, where ufw manages the host: rules tagged with a comment, reconciled by deleting the tag's rules first. */
 export function renderUfwScript(input: FirewallInput): string {
-    const comment = "mattermost-push";
+    const comment = ufwComment;
     const lines = [
         "#!/usr/bin/env bash",
         "# Rendered by the mattermost Pulumi program (config/pushProxy.ts): the push host's firewall under ufw.",
@@ -236,9 +252,7 @@ export function renderUfwScript(input: FirewallInput): string {
                 `ufw allow from ${shellQuote(cidr)} to any port ${input.sshPort} proto tcp comment ${shellQuote(`${comment}-ssh`)}`,
         ),
         "# Changed CIDRs replace the old rules: delete every 443 rule this program made, newest first.",
-        `ufw status numbered | sed -n 's/^\\[ *\\([0-9]*\\)\\].*# ${comment}$/\\1/p' | sort -rn | while read -r rule; do`,
-        '    ufw --force delete "$rule"',
-        "done",
+        ufwDeleteTaggedRules(),
         ...input.allowedCidrs.map(
             (cidr) => `ufw allow from ${shellQuote(cidr)} to any port 443 proto tcp comment ${shellQuote(comment)}`,
         ),
@@ -250,7 +264,7 @@ export function renderUfwScript(input: FirewallInput): string {
 
 /** firewalld's way: a zone of its own whose sources are exactly the allowed CIDRs. */
 export function renderFirewalldScript(input: FirewallInput): string {
-    const zone = "mattermost-push";
+    const zone = firewalldZone;
     const lines = [
         "#!/usr/bin/env bash",
         "# Rendered by the mattermost Pulumi program (config/pushProxy.ts): the push host's firewall under firewalld.",

@@ -6,11 +6,13 @@
  */
 import { z } from "zod";
 import { configKeys, fullKey, type ConfigKey, type ConfigKeyName } from "./keys";
-import { formatVersion, parseImage, parseVersion, unpinnedReason, type Version } from "./images";
+import { formatVersion, parseImage, parseVersion, type Version } from "./images";
+import { bool, hostnamePattern, integer, namespacePattern, oneOf, pinnedImage, quantity, stringList } from "./schemas";
 import { mattermostFileTarget } from "./filebeat";
 import { mattermostClientId, realmEndpoints } from "./realm";
 import { inClusterS3Endpoint } from "./s3";
 import { parseCaCertificates } from "./trust";
+import { pushFieldSchemas, validatePush, type PushHostSettings } from "./validatePush";
 import {
     applyOverrides,
     baseSettings,
@@ -142,6 +144,8 @@ export interface StackSettings {
     readonly companyCaCertificates: readonly string[];
     /** Absent: logs stay on the pods' consoles and no sidecar runs. */
     readonly logShipping?: LogShippingSettings;
+    /** The push proxy VM; absent: no push notifications. */
+    readonly push?: PushHostSettings;
 }
 
 export interface ValidationResult {
@@ -149,59 +153,13 @@ export interface ValidationResult {
     readonly errors: readonly string[];
     /** Secrets the stack needs but does not set; fatal in `pulumi up`, placeholders in the offline render. */
     readonly missingSecrets: readonly { readonly key: ConfigKeyName; readonly message: string }[];
+    /** Plain values the offline render can do without but `pulumi up` cannot (e.g. a checksum to pin). */
+    readonly missingValues: readonly { readonly key: ConfigKeyName; readonly message: string }[];
     readonly warnings: readonly string[];
 }
 
 /** End of support of Mattermost 10.11 ESR, the last Team Edition release with GitLab SSO. */
 export const esr1011EndOfSupport = "2026-08-15";
-
-const dnsLabel = "[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?";
-const hostnamePattern = new RegExp(`^${dnsLabel}(\\.${dnsLabel})+$`);
-const namespacePattern = new RegExp(`^${dnsLabel}$`);
-const quantityPattern = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
-
-const bool = (key: string) =>
-    z
-        .enum(["true", "false"], { error: `must be true or false. Set it with: pulumi config set ${key} true` })
-        .transform((value) => value === "true");
-const integer = (min: number, max: number) =>
-    z
-        .string()
-        .refine((text) => /^-?\d+$/.test(text) && Number(text) >= min && Number(text) <= max, {
-            error: `must be a whole number from ${min} to ${max}`,
-        })
-        .transform(Number);
-const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
-    z.enum(values, {
-        error: (issue) =>
-            `${JSON.stringify(issue.input)} is not allowed. Use ${values.map((v) => `"${v}"`).join(" or ")}`,
-    });
-const pinnedImage = z.string().superRefine((value, context) => {
-    const reason = unpinnedReason(value);
-    if (reason) {
-        context.addIssue({
-            code: "custom",
-            message: `"${value}" ${reason}. Pin a release tag or a digest, e.g. "repository:1.2.3" or "repository@sha256:<digest>"`,
-        });
-    }
-});
-const quantity = z.string().regex(quantityPattern, {
-    error: "is not a Kubernetes quantity. Use e.g. 500m or 2 for CPU, 512Mi or 4Gi for memory",
-});
-const stringList = z
-    .string()
-    .transform((text, context) => {
-        try {
-            return JSON.parse(text) as unknown;
-        } catch {
-            context.addIssue({
-                code: "custom",
-                message: "is not a list. Write it as a YAML list of `Section.Key=value` strings",
-            });
-            return z.NEVER;
-        }
-    })
-    .pipe(z.array(z.string(), { error: "must be a list of strings, one `Section.Key=value` each" }));
 
 const fieldSchemas = {
     production: bool("production"),
@@ -347,6 +305,7 @@ const fieldSchemas = {
     testUsers: stringList,
     ssoSessionIdleMinutes: integer(1, 24 * 60),
     ssoSessionMaxHours: integer(1, 24 * 30),
+    ...pushFieldSchemas,
 } satisfies Record<ConfigKeyName, z.ZodType>;
 
 type Fields = { [K in ConfigKeyName]: z.output<(typeof fieldSchemas)[K]> };
@@ -389,6 +348,7 @@ export function validateStackConfig(
     const errors: string[] = [];
     const warnings: string[] = [];
     const missingSecrets: { key: ConfigKeyName; message: string }[] = [];
+    const missingValues: { key: ConfigKeyName; message: string }[] = [];
     const problem = (key: ConfigKeyName, message: string) => errors.push(`${fullKey(key)}: ${message}.`);
 
     for (const key of Object.keys(raw)) {
@@ -531,16 +491,25 @@ export function validateStackConfig(
     }
 
     if (
-        settings &&
-        has("mattermostLicensed") &&
-        !f.mattermostLicensed &&
-        settingValue(settings, "EmailSettings.PushNotificationContents") === "id_loaded"
+        has("mattermostLicensed", "mattermostEdition", "pushNotificationContents") &&
+        f.pushNotificationContents === "id_loaded" &&
+        (f.mattermostEdition !== "enterprise" || !f.mattermostLicensed)
     ) {
         problem(
-            "mattermostSettings",
-            'EmailSettings.PushNotificationContents "id_loaded" needs a licensed Enterprise edition. Use "full", "generic" or "generic_no_channel", or install a license and set mattermostLicensed true',
+            "pushNotificationContents",
+            '"id_loaded" needs a licensed Enterprise edition. Use "full", "generic" or "generic_no_channel", or install a license and set mattermostLicensed true',
         );
     }
+
+    // Push notifications: the proxy VM.
+    const pushKeys = Object.keys(pushFieldSchemas) as (keyof typeof pushFieldSchemas)[];
+    const push = has(...pushKeys)
+        ? validatePush(f, (key) => Boolean(raw[key]), {
+              problem,
+              missingSecret: (key, message) => missingSecrets.push({ key, message }),
+              missingValue: (key, message) => missingValues.push({ key, message }),
+          })
+        : undefined;
     const maxFileSize = settings ? settingValue(settings, "FileSettings.MaxFileSize") : undefined;
     if (settings && (typeof maxFileSize !== "number" || !Number.isInteger(maxFileSize) || maxFileSize <= 0)) {
         problem(
@@ -723,7 +692,7 @@ export function validateStackConfig(
     }
 
     if (errors.length > 0 || !version || !settings) {
-        return { errors, warnings, missingSecrets };
+        return { errors, warnings, missingSecrets, missingValues };
     }
 
     const resources = (prefix: "mattermost" | "nginx" | "keycloak"): Resources => ({
@@ -759,6 +728,7 @@ export function validateStackConfig(
         errors,
         warnings,
         missingSecrets,
+        missingValues,
         settings: {
             production: f.production,
             platform: f.platform,
@@ -777,6 +747,11 @@ export function validateStackConfig(
                     { section: "ServiceSettings", key: "SiteURL", value: siteUrl },
                     ...fileStorageSettings(fileStorage, f.namespace),
                     ...loginSettings(siteUrl, f.ssoMode, f.localLogin, f.mattermostSsoSessionHours),
+                    // The server's URL holds the secret prefix, so it goes into the Secret; without a
+                    // push host it is emptied, as Mattermost would otherwise use its public test service.
+                    { section: "EmailSettings", key: "SendPushNotifications", value: push !== undefined },
+                    ...(push ? [] : [{ section: "EmailSettings", key: "PushNotificationServer", value: "" }]),
+                    { section: "EmailSettings", key: "PushNotificationContents", value: f.pushNotificationContents },
                     ...(f.elkEndpoint
                         ? [
                               {
@@ -835,6 +810,7 @@ export function validateStackConfig(
                       image: f.filebeatImage,
                   }
                 : undefined,
+            push,
         },
     };
 }

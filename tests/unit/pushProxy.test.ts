@@ -25,8 +25,7 @@ describe("the push proxy's own files", () => {
                 apple: {
                     type: "apple_rn",
                     topic: "com.example.chat",
-                    keyId: "ABC123",
-                    teamId: "TEAM42",
+                    token: { keyId: "ABC123", teamId: "TEAM42" },
                     development: false,
                 },
                 android: { type: "android_rn" },

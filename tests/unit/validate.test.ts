@@ -109,8 +109,13 @@ describe("validateStackConfig", () => {
         ],
         [
             "id_loaded without a license",
-            { mattermostSettings: '["EmailSettings.PushNotificationContents=id_loaded"]' },
-            'mattermost:mattermostSettings: EmailSettings.PushNotificationContents "id_loaded" needs a licensed Enterprise edition. Use "full", "generic" or "generic_no_channel", or install a license and set mattermostLicensed true.',
+            { pushNotificationContents: "id_loaded" },
+            'mattermost:pushNotificationContents: "id_loaded" needs a licensed Enterprise edition. Use "full", "generic" or "generic_no_channel", or install a license and set mattermostLicensed true.',
+        ],
+        [
+            "PushNotificationServer in the overrides",
+            { mattermostSettings: '["EmailSettings.PushNotificationServer=\\"https://push.example.com\\""]' },
+            "mattermost:mattermostSettings: EmailSettings.PushNotificationServer cannot be overridden: it is the push VM's front, https://<pushHost>/<secret prefix>, kept in a Secret.",
         ],
     ])("refuses %s with a message naming key and fix", (_case, change, message) => {
         expect(errorsOf({ ...valid, ...change })).toEqual([message]);
