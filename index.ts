@@ -5,6 +5,7 @@ import { NginxFailover } from "./components/nginxFailover";
 import { Keycloak, keycloakHttpPort, keycloakService } from "./components/keycloak";
 import { LogShipping } from "./components/logShipping";
 import { Postgres } from "./components/postgres";
+import { PushProxyHost } from "./components/pushProxyHost";
 import { S3Store } from "./components/s3Store";
 import { TrustBundle } from "./components/trustBundle";
 import { externalDatabaseUrl, jdbcPostgresUrl } from "./config/database";
@@ -36,7 +37,15 @@ const s3 =
         : undefined;
 const s3Credentials = s3 ?? (storage.mode === "external" ? storage.credentials : undefined);
 
-const trustedCertificates = [...config.companyCaCertificates, ...(s3 ? [s3.caCertificate] : [])];
+// Push notifications: the proxy on its own VM, provisioned over SSH, when a push host is configured.
+const pushProxy =
+    config.push && new PushProxyHost("push-host", { settings: config.push, secrets: config.push.secrets });
+
+const trustedCertificates = [
+    ...config.companyCaCertificates,
+    ...(s3 ? [s3.caCertificate] : []),
+    ...(pushProxy ? [pushProxy.caCertificate] : []),
+];
 const trustBundle =
     trustedCertificates.length > 0
         ? new TrustBundle("trust-bundle", { namespace, certificates: trustedCertificates }, opts)
@@ -93,6 +102,7 @@ const pair = new MattermostPair(
             secretAccessKey: s3Credentials.secretAccessKey,
         },
         sso: { mode: config.mattermost.ssoMode, clientSecret: keycloak.clientSecret },
+        pushNotificationServer: pushProxy?.url,
         trustBundle,
         logShipping,
         resources: config.mattermost.resources,
@@ -130,6 +140,9 @@ export const mattermostVersion = config.mattermost.version;
 export const keycloakIssuer = realmEndpoints(config.siteUrl).issuer;
 export const keycloakAdminPassword = keycloak.adminPassword;
 export const testUserPassword = keycloak.testUserPassword;
+export const pushUrl = pushProxy?.url;
+export const pushCaCertificate = pushProxy?.caCertificate;
+export const pushHost = pushProxy?.host;
 export const services = {
     nginx: nginx.service.metadata.name,
     mattermostPrimary: pair.primary.service.metadata.name,

@@ -40,6 +40,8 @@ export interface MattermostPairArgs {
     };
     /** The secret of the Keycloak client Mattermost logs in with, for the chosen mode. */
     readonly sso: { readonly mode: "gitlab" | "openid"; readonly clientSecret: pulumi.Input<string> };
+    /** https://<push host>/<secret prefix> (a secret); absent: push notifications are off. */
+    readonly pushNotificationServer?: pulumi.Input<string>;
     /** The CAs to trust next to the public roots: S3, the database, Keycloak, the push proxy. */
     readonly trustBundle?: TrustBundle;
     /** Absent: logs stay on the console and no sidecar runs. */
@@ -113,6 +115,9 @@ export class MattermostPair extends pulumi.ComponentResource {
                               MM_FILESETTINGS_AMAZONS3ACCESSKEYID: args.fileStoreCredentials.accessKeyId,
                               MM_FILESETTINGS_AMAZONS3SECRETACCESSKEY: args.fileStoreCredentials.secretAccessKey,
                           }
+                        : {}),
+                    ...(args.pushNotificationServer
+                        ? { MM_EMAILSETTINGS_PUSHNOTIFICATIONSERVER: args.pushNotificationServer }
                         : {}),
                 },
             },

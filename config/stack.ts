@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
-import { configKeyNames, projectName } from "./keys";
+import { configKeyNames, offlineRenderVariable, projectName } from "./keys";
 import {
     describeProblems,
     validateStackConfig,
@@ -15,6 +15,15 @@ import {
     type InClusterS3,
     type StackSettings,
 } from "./validate";
+import { tarballFileProblem } from "./pushHost";
+import type { PushHostSettings } from "./validatePush";
+
+export interface PushSecrets {
+    readonly sshPrivateKey: pulumi.Output<string>;
+    readonly appleAuthKey?: pulumi.Output<string>;
+    readonly appleCertificate?: pulumi.Output<string>;
+    readonly firebaseServiceAccount?: pulumi.Output<string>;
+}
 
 export interface S3Credentials {
     readonly accessKeyId: pulumi.Output<string>;
@@ -32,6 +41,7 @@ export interface StackConfig extends StackSettings {
         /** Set when Keycloak federates Active Directory. */
         readonly adBindPassword?: pulumi.Output<string>;
     };
+    readonly push?: PushHostSettings & { readonly secrets: PushSecrets };
 }
 
 export class ConfigError extends Error {
@@ -66,7 +76,15 @@ export function loadStackConfig(): StackConfig {
     const { isConfigSecret } = runtimeConfig as unknown as { isConfigSecret: (key: string) => boolean };
     const secretKeys = new Set(Object.keys(raw).filter((key) => isConfigSecret(`${prefix}${key}`)));
     const result = validateStackConfig(raw, secretKeys);
-    const problems = [...result.errors, ...result.missingSecrets.map((missing) => missing.message)];
+    const offline = process.env[offlineRenderVariable] === "true";
+    const problems = [
+        ...result.errors,
+        ...[...result.missingSecrets, ...(offline ? [] : result.missingValues)].map((missing) => missing.message),
+    ];
+    const tarballProblem = result.settings?.push && tarballFileProblem(result.settings.push.tarball);
+    if (tarballProblem) {
+        problems.push(tarballProblem);
+    }
     if (problems.length > 0 || !result.settings) {
         throw new ConfigError(problems);
     }
@@ -98,6 +116,20 @@ export function loadStackConfig(): StackConfig {
                     ? { ...settings.identity.database, password: config.requireSecret("keycloakDatabasePassword") }
                     : settings.identity.database,
             adBindPassword: settings.identity.directory ? config.requireSecret("adBindPassword") : undefined,
+        },
+        push: settings.push && {
+            ...settings.push,
+            secrets: {
+                sshPrivateKey: config.requireSecret("pushSshPrivateKey"),
+                appleAuthKey: settings.push.proxy.apple?.token ? config.requireSecret("pushAppleAuthKey") : undefined,
+                appleCertificate:
+                    settings.push.proxy.apple && !settings.push.proxy.apple.token
+                        ? config.requireSecret("pushAppleCertificate")
+                        : undefined,
+                firebaseServiceAccount: settings.push.proxy.android
+                    ? config.requireSecret("pushFirebaseServiceAccount")
+                    : undefined,
+            },
         },
     });
 }
