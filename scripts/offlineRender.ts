@@ -5,7 +5,8 @@
  *
  * Outputs, under `outDir`:
  *   manifests.yaml   every Kubernetes object, multi-document YAML, sorted by kind, namespace and name
- *   files/<component>/<file>   every configuration text the program renders
+ *   files/<component>/<file>   every configuration text the program renders; for a VM, the files
+ *                              copied to it (staged/) and the commands run on it (commands/)
  *   resources.json   every resource: type, name, parent, dependencies, inputs
  *   outputs.json     the stack outputs, secret ones as {"secret": <placeholder>}
  */
@@ -13,7 +14,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "yaml";
-import { projectName } from "../config/keys";
+import { offlineRenderVariable, projectName } from "../config/keys";
 import { stableJson } from "../config/mattermostSettings";
 import { describeProblems, validateStackConfig } from "../config/validate";
 
@@ -23,6 +24,8 @@ const secretSignature = "1b47061264138c4ac30d75fd1eb44270";
 
 export interface RenderResult {
     readonly missingSecrets: readonly string[];
+    /** Plain values `pulumi up` needs and the stack file lacks; rendered empty. */
+    readonly missingValues: readonly string[];
     readonly warnings: readonly string[];
     readonly files: readonly string[];
 }
@@ -83,6 +86,24 @@ function unwrapSecrets(value: unknown): unknown {
     return value;
 }
 
+/**
+ * A secret string handed to a command (its stdin) is shown as a placeholder named after it: it is
+ * encoded there (base64), where the placeholders of the values inside would not show.
+ */
+function hideCommandSecrets(resourceName: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    return Object.fromEntries(
+        Object.entries(inputs).map(([key, value]) => {
+            const record = value as Record<string, unknown> | null;
+            const isSecretString =
+                record !== null &&
+                typeof record === "object" &&
+                record[secretSignatureKey] === secretSignature &&
+                typeof record.value === "string";
+            return [key, isSecretString ? placeholder(`${resourceName}.${key}`) : value];
+        }),
+    );
+}
+
 /** Placeholders percent-encoded inside URLs are shown readable again. */
 function readablePlaceholders(text: string): string {
     return text.replace(/%3Csecret%3A((?:[A-Za-z0-9._-]|%3A)+)%3E/g, (_match, name: string) =>
@@ -131,6 +152,48 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
         }
     }
     return inputs;
+}
+
+/** File assets by path, string assets by their text, so the render shows what a copy step writes. */
+async function resolveAssets(
+    pulumi: typeof import("@pulumi/pulumi"),
+    inputs: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+    const resolved: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(inputs)) {
+        if (value instanceof pulumi.asset.StringAsset) {
+            resolved[key] = { stringAsset: await value.text };
+        } else if (value instanceof pulumi.asset.FileAsset) {
+            resolved[key] = { fileAsset: await value.path };
+        } else {
+            resolved[key] = value;
+        }
+    }
+    return resolved;
+}
+
+/** What the VM steps run and copy, one file each, so a change shows as a line diff. */
+function remoteFiles(resources: RecordedResource[]): Map<string, string> {
+    const files = new Map<string, string>();
+    for (const resource of resources) {
+        const folder = resource.parent?.split("::").pop() ?? resource.name;
+        const source = resource.inputs.source as { stringAsset?: string } | undefined;
+        if (resource.type === "command:remote:CopyToRemote" && typeof source?.stringAsset === "string") {
+            files.set(
+                path.join(folder, "staged", path.basename(String(resource.inputs.remotePath))),
+                source.stringAsset,
+            );
+        }
+        if (resource.type === "command:remote:Command") {
+            for (const step of ["create", "delete"] as const) {
+                const text = resource.inputs[step];
+                if (typeof text === "string") {
+                    files.set(path.join(folder, "commands", `${resource.name}.${step}.sh`), `${text}\n`);
+                }
+            }
+        }
+    }
+    return files;
 }
 
 function componentOf(resource: RecordedResource): string {
@@ -205,6 +268,7 @@ export async function renderStack(options: RenderOptions): Promise<RenderResult>
     }
 
     process.env.PULUMI_CONFIG = JSON.stringify(values);
+    process.env[offlineRenderVariable] = "true";
     process.env.PULUMI_CONFIG_SECRET_KEYS = JSON.stringify(secretKeys.sort());
     // Imported only now: the SDK reads the config from the environment when it loads.
     const pulumi = await import("@pulumi/pulumi");
@@ -218,8 +282,10 @@ export async function renderStack(options: RenderOptions): Promise<RenderResult>
     const recorded = new Map<string, RecordedResource>();
     await pulumi.runtime.setMocks(
         {
-            newResource(args) {
-                const inputs = args.inputs as Record<string, unknown>;
+            async newResource(args) {
+                const inputs = args.type.startsWith("command:")
+                    ? hideCommandSecrets(args.name, await resolveAssets(pulumi, args.inputs as Record<string, unknown>))
+                    : (args.inputs as Record<string, unknown>);
                 const state = mockState(args.type, args.name, inputs);
                 const entry = recorded.get(`${args.type}::${args.name}`);
                 if (entry) {
@@ -312,10 +378,16 @@ export async function renderStack(options: RenderOptions): Promise<RenderResult>
         ),
         write("outputs.json", `${JSON.stringify(JSON.parse(stableJson(shownOutputs)), null, 2)}\n`),
     ];
-    for (const [relative, text] of [...renderedFiles(objects)].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const allFiles = [...renderedFiles(objects), ...remoteFiles(resources)];
+    for (const [relative, text] of allFiles.sort(([a], [b]) => (a < b ? -1 : 1))) {
         written.push(write(path.join("files", relative), text));
     }
-    return { missingSecrets, warnings: validation.warnings, files: written };
+    return {
+        missingSecrets,
+        missingValues: validation.missingValues.map((missing) => missing.key),
+        warnings: validation.warnings,
+        files: written,
+    };
 }
 
 interface RegisterRequest {

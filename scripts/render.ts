@@ -23,6 +23,11 @@ async function main(): Promise<void> {
             `Secrets not set in Pulumi.${values.stack}.yaml (placeholders used; pulumi up will refuse): ${result.missingSecrets.join(", ")}`,
         );
     }
+    if (result.missingValues.length > 0) {
+        console.warn(
+            `Values not set in Pulumi.${values.stack}.yaml (rendered empty; pulumi up will refuse): ${result.missingValues.join(", ")}`,
+        );
+    }
     console.log(
         `Rendered stack ${values.stack} to ${path.relative(process.cwd(), outDir) || "."}: ${result.files.length} files`,
     );

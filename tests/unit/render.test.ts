@@ -110,17 +110,19 @@ describe("stack shapes", () => {
         expect(kinds(stacks.prod)).not.toContain("Ingress/mattermost");
     });
 
-    it("runs the in-cluster S3 store only in the test stack, with its CA in the trust bundle", () => {
+    it("runs the in-cluster S3 store only in the test stack, with its CA and the push front's in the trust bundle", () => {
         const test = stacks.test;
         expect(kinds(test)).toContain("Deployment/mattermost-s3");
         expect(kinds(stacks.prod)).not.toContain("Deployment/mattermost-s3");
-        expect(test.file(path.join("files", "trust-bundle", "ca-bundle.pem"))).toBe("<certificate:mattermost-s3-ca>\n");
+        expect(test.file(path.join("files", "trust-bundle", "ca-bundle.pem"))).toBe(
+            "<certificate:mattermost-s3-ca>\n<certificate:push-host-ca>\n",
+        );
         expect(test.file(path.join("files", "mattermost", "mattermost-settings.env"))).toContain(
             "MM_FILESETTINGS_AMAZONS3ENDPOINT=mattermost-s3.mattermost-test.svc.cluster.local:8333\nMM_FILESETTINGS_AMAZONS3PATHPREFIX=\nMM_FILESETTINGS_AMAZONS3REGION=\nMM_FILESETTINGS_AMAZONS3SIGNV2=false\nMM_FILESETTINGS_AMAZONS3SSL=true\n",
         );
     });
 
-    it("trusts the company CA in prod and keeps the S3 keys out of plain settings", () => {
+    it("trusts the company CA and the push front's CA in prod, and keeps the S3 keys out of plain settings", () => {
         const prod = stacks.prod;
         const bundle = prod.file(path.join("files", "trust-bundle", "ca-bundle.pem"));
         const company = (
@@ -128,7 +130,7 @@ describe("stack shapes", () => {
                 config: Record<string, string>;
             }
         ).config["mattermost:companyCaCertificates"];
-        expect(bundle).toBe(company);
+        expect(bundle).toBe(`${company}<certificate:push-host-ca>\n`);
         expect(prod.file(path.join("files", "mattermost", "mattermost-settings.env"))).not.toMatch(/ACCESSKEY/);
         expect(prod.file(path.join("files", "mattermost", "mattermost-settings.env"))).toContain(
             "MM_FILESETTINGS_AMAZONS3ENDPOINT=s3.example.com\n",
@@ -143,7 +145,10 @@ describe("stack shapes", () => {
     it("lists prod's unset secret instead of failing, and puts its placeholder where the password goes", () => {
         const prod = stacks.prod;
         expect(prod.log).toContain(
-            "Secrets not set in Pulumi.prod.yaml (placeholders used; pulumi up will refuse): elkPassword, keycloakDatabasePassword, adBindPassword, databasePassword",
+            "Secrets not set in Pulumi.prod.yaml (placeholders used; pulumi up will refuse): pushSshPrivateKey, pushAppleAuthKey, pushFirebaseServiceAccount, elkPassword, keycloakDatabasePassword, adBindPassword, databasePassword",
+        );
+        expect(prod.log).toContain(
+            "Values not set in Pulumi.prod.yaml (rendered empty; pulumi up will refuse): pushProxyTarballSha256",
         );
         expect(prod.file(path.join("files", "mattermost", "mattermost-secrets.env"))).toContain(
             "MM_SQLSETTINGS_DATASOURCE=postgres://mattermost:<secret:databasePassword>@postgres.db.example.com:5432/mattermost?connect_timeout=10&sslmode=verify-full\n",
@@ -162,6 +167,9 @@ describe("stack shapes", () => {
             mattermostEdition: "enterprise",
             mattermostVersion: "11.6.1",
             namespaceName: "mattermost",
+            pushCaCertificate: "<certificate:push-host-ca>",
+            pushHost: "push.example.com",
+            pushUrl: { secret: "https://push.example.com/<secret:random:push-host-prefix>" },
             services: {
                 keycloak: "keycloak",
                 mattermostBackup: "mattermost-2",
