@@ -8,7 +8,7 @@ import { projectDir } from "./render";
  * Builds one of the Go probes in tests/go with Debian's Go and Go libraries (GOPATH mode: these
  * machines reach no Go module proxy), and returns the binary's path.
  */
-export function buildGoProbe(name: "dbping" | "tlsprobe"): string {
+export function buildGoProbe(name: "dbping" | "tlsprobe" | "fakepushproxy"): string {
     const output = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "go-probe-")), name);
     const build = spawnSync("go", ["build", "-o", output, `./tests/go/${name}`], {
         cwd: projectDir,

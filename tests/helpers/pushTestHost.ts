@@ -1,0 +1,220 @@
+/**
+ * A push VM for tests: network namespaces joined by a bridge (the VM, a deployer, a Mattermost server
+ * inside the allowed CIDR and one outside it), Debian's sshd on the VM in a mount namespace of its own
+ * (tests/fixtures/push-host/host.sh), and OpenSSH clients that do what @pulumi/command does: run a
+ * command string in a session with stdin (ssh), and copy files over SFTP (sftp).
+ */
+import { spawn, spawnSync, type SpawnOptions } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { projectDir } from "./render";
+
+export const hostAddress = "10.91.0.1";
+export const clientAddresses = { allowed: "10.91.0.10", outside: "10.91.0.20", deployer: "10.91.0.30" } as const;
+export type Client = keyof typeof clientAddresses;
+
+export interface Finished {
+    readonly status: number | null;
+    readonly stdout: string;
+    readonly stderr: string;
+}
+
+/** Runs a program without blocking the event loop, bounded in time. */
+export function run(program: string, args: string[], options: { input?: string; timeoutMs?: number } = {}) {
+    return new Promise<Finished>((resolve, reject) => {
+        const spawnOptions: SpawnOptions = { timeout: options.timeoutMs ?? 60000, stdio: "pipe" };
+        const child = spawn(program, args, spawnOptions);
+        let stdout = "";
+        let stderr = "";
+        child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+        child.on("error", reject);
+        child.on("close", (status) => resolve({ status, stdout, stderr }));
+        child.stdin?.end(options.input ?? "");
+    });
+}
+
+function ip(...args: string[]): void {
+    const result = spawnSync("ip", args, { encoding: "utf8" });
+    if (result.status !== 0) {
+        throw new Error(`ip ${args.join(" ")} failed (the test needs root and iproute2): ${result.stderr}`);
+    }
+}
+
+export class PushTestHost {
+    readonly namespaces: Record<"host" | Client, string>;
+    private readonly keyPath: string;
+    private readonly knownHostsPath: string;
+    private sshd?: ReturnType<typeof spawn>;
+    sshdLog = "";
+
+    /** @param dir the test's scratch directory; the VM's private /etc, /opt, /run... live under dir/root */
+    constructor(private readonly dir: string) {
+        const suffix = String(process.pid);
+        this.namespaces = {
+            host: `mmp-host-${suffix}`,
+            allowed: `mmp-allowed-${suffix}`,
+            outside: `mmp-outside-${suffix}`,
+            deployer: `mmp-deployer-${suffix}`,
+        };
+        this.keyPath = path.join(dir, "deployer");
+        this.knownHostsPath = path.join(dir, "known_hosts");
+    }
+
+    get root(): string {
+        return path.join(this.dir, "root");
+    }
+
+    /** The VM's host key line, as pushSshHostKey holds it. */
+    hostKey = "";
+
+    async start(): Promise<void> {
+        const { host } = this.namespaces;
+        ip("netns", "add", host);
+        ip("-n", host, "link", "add", "br0", "type", "bridge");
+        ip("-n", host, "address", "add", `${hostAddress}/24`, "dev", "br0");
+        ip("-n", host, "link", "set", "br0", "up");
+        ip("-n", host, "link", "set", "lo", "up");
+        for (const client of Object.keys(clientAddresses) as Client[]) {
+            const namespace = this.namespaces[client];
+            ip("netns", "add", namespace);
+            ip("-n", host, "link", "add", `v-${client}`, "type", "veth", "peer", "name", "eth0", "netns", namespace);
+            ip("-n", host, "link", "set", `v-${client}`, "master", "br0", "up");
+            ip("-n", namespace, "address", "add", `${clientAddresses[client]}/24`, "dev", "eth0");
+            ip("-n", namespace, "link", "set", "eth0", "up");
+            ip("-n", namespace, "link", "set", "lo", "up");
+        }
+
+        fs.mkdirSync(this.root, { recursive: true });
+        const keygen = (file: string) =>
+            spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "", "-f", file], { encoding: "utf8" });
+        keygen(this.keyPath);
+        fs.copyFileSync(`${this.keyPath}.pub`, path.join(this.root, "deployer.pub"));
+        const hostKeyPath = path.join(this.root, "ssh_host_ed25519_key");
+        keygen(hostKeyPath);
+        this.hostKey = fs.readFileSync(`${hostKeyPath}.pub`, "utf8").trim();
+        fs.writeFileSync(this.knownHostsPath, `${hostAddress} ${this.hostKey}\n`);
+        fs.writeFileSync(
+            path.join(this.root, "sshd_config"),
+            [
+                `ListenAddress ${hostAddress}`,
+                "Port 22",
+                `HostKey ${hostKeyPath}`,
+                "AuthorizedKeysFile /etc/ssh/test-authorized-keys/%u",
+                "PasswordAuthentication no",
+                "KbdInteractiveAuthentication no",
+                // No PAM stack is set up in the test's view of /etc; keys are all this test needs.
+                "UsePAM no",
+                "PidFile /run/sshd.pid",
+                "Subsystem sftp internal-sftp",
+                "",
+            ].join("\n"),
+        );
+
+        const hostScript = path.join(projectDir, "tests", "fixtures", "push-host", "host.sh");
+        this.sshd = spawn(
+            "ip",
+            [
+                "netns",
+                "exec",
+                host,
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+                "bash",
+                hostScript,
+                this.root,
+                path.dirname(hostScript),
+            ],
+            { stdio: ["ignore", "pipe", "pipe"] },
+        );
+        this.sshd.stdout?.on("data", (chunk: Buffer) => (this.sshdLog += chunk.toString()));
+        this.sshd.stderr?.on("data", (chunk: Buffer) => (this.sshdLog += chunk.toString()));
+        for (let attempt = 0; attempt < 50; attempt++) {
+            if ((await this.ssh("true")).status === 0) {
+                return;
+            }
+            await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        throw new Error(`the test VM's sshd did not come up:\n${this.sshdLog}`);
+    }
+
+    private sshOptions(): string[] {
+        return [
+            "-F",
+            "none",
+            "-i",
+            this.keyPath,
+            "-o",
+            `UserKnownHostsFile=${this.knownHostsPath}`,
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "ConnectTimeout=5",
+        ];
+    }
+
+    /** Runs a command string on the VM as the deployer, as remote.Command does (a session, no PTY). */
+    ssh(command: string, input = "", timeoutMs = 120000): Promise<Finished> {
+        return this.inNamespace(
+            "deployer",
+            ["ssh", ...this.sshOptions(), "-T", `deploy@${hostAddress}`, "--", command],
+            input,
+            timeoutMs,
+        );
+    }
+
+    /** Copies local files to the VM over SFTP, as remote.CopyToRemote does. */
+    async copy(files: { localPath: string; remotePath: string }[]): Promise<void> {
+        const batch = path.join(this.dir, "sftp-batch");
+        fs.writeFileSync(batch, files.map((file) => `put ${file.localPath} ${file.remotePath}\n`).join(""));
+        const result = await this.inNamespace("deployer", [
+            "sftp",
+            ...this.sshOptions(),
+            "-b",
+            batch,
+            `deploy@${hostAddress}`,
+        ]);
+        if (result.status !== 0) {
+            throw new Error(`sftp failed: ${result.stderr}`);
+        }
+    }
+
+    inNamespace(client: Client | "host", command: string[], input = "", timeoutMs = 30000): Promise<Finished> {
+        return run("ip", ["netns", "exec", this.namespaces[client], ...command], { input, timeoutMs });
+    }
+
+    /** A path on the VM, as the test (outside its mount namespace) sees it. */
+    hostPath(vmPath: string): string {
+        const mounts: [string, string][] = [
+            ["/etc/", "etc/"],
+            ["/opt/", "opt/"],
+            ["/var/lib/", "var-lib/"],
+            ["/var/log/", "var-log/"],
+            ["/run/", "run/"],
+        ];
+        const found = mounts.find(([prefix]) => vmPath.startsWith(prefix));
+        if (!found) {
+            throw new Error(`${vmPath} is not in the VM's private view`);
+        }
+        return path.join(this.root, found[1], vmPath.slice(found[0].length));
+    }
+
+    stop(): void {
+        // Everything started on the VM (sshd, nginx, the proxy) lives in its network namespace.
+        for (const namespace of Object.values(this.namespaces)) {
+            const pids = spawnSync("ip", ["netns", "pids", namespace], { encoding: "utf8" }).stdout.trim();
+            for (const pid of pids.split("\n").filter(Boolean)) {
+                try {
+                    process.kill(Number(pid), "SIGKILL");
+                } catch {
+                    // already gone
+                }
+            }
+            spawnSync("ip", ["netns", "del", namespace]);
+        }
+    }
+}
