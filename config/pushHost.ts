@@ -293,10 +293,19 @@ if was_changed ${pushPaths.unit} ${firewallUnit}; then
 fi
 
 # The firewall, before the front opens: the host's own manager where one is active, else our own table.
+firewall_manager=nftables
 if systemctl is-active --quiet firewalld; then
-    bash "$work/firewall-firewalld.sh"
+    firewall_manager=firewalld
 elif command -v ufw >/dev/null && ufw status | grep -q '^Status: active'; then
-    bash "$work/firewall-ufw.sh"
+    firewall_manager=ufw
+fi
+if [ "$firewall_manager" != nftables ]; then
+    bash "$work/firewall-$firewall_manager.sh"
+    # A table of ours from before the manager was turned on would keep CIDRs it no longer has.
+    if command -v nft >/dev/null && nft list table ${nftTable} >/dev/null 2>&1; then
+        nft delete table ${nftTable}
+    fi
+    systemctl disable --quiet mattermost-push-firewall.service
 else
     install_file "$work/firewall.nft" ${pushPaths.nftables} 644 root root
     nft --check --file ${pushPaths.nftables} || fail "nft refuses the rendered rules"

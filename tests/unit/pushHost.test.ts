@@ -70,6 +70,13 @@ describe("the push VM's provisioning text", () => {
         }
     });
 
+    it("renders command strings shellcheck passes as the sh they run in", () => {
+        const commands = renderPushHostCommands(renderStagedFiles(settings, "CERT"));
+        for (const [step, text] of Object.entries(commands)) {
+            expect([step, shellcheck(`#!/bin/sh\n${text}\n`).stdout]).toEqual([step, ""]);
+        }
+    });
+
     it("checks every staged file against its hash, so a change to any one changes provision.sh", () => {
         const files = renderStagedFiles(settings, "CERT");
         const script = files.find((file) => file.name === "provision.sh")!.content;

@@ -75,6 +75,33 @@ describe.each(["test", "prod"])("offline render of the %s stack", (stack) => {
         expect(outputs.keycloakAdminPassword).toEqual({ secret: "<secret:random:keycloak-admin-password>" });
     });
 
+    it("shows the push VM's steps, its secrets only as placeholders on stdin and in the connection", () => {
+        const vmFiles = listFiles(rendered().dir).filter((file) => file.startsWith(path.join("files", "push-host")));
+        expect(vmFiles).toEqual(
+            expect.arrayContaining([
+                path.join("files", "push-host", "staged", "provision.sh"),
+                path.join("files", "push-host", "staged", "firewall.nft"),
+                path.join("files", "push-host", "commands", "push-host-provision.create.sh"),
+                path.join("files", "push-host", "commands", "push-host-provision.delete.sh"),
+            ]),
+        );
+        for (const file of vmFiles) {
+            expect([file, rendered().file(file)]).not.toEqual([file, expect.stringMatching(/<secret:/)]);
+        }
+        const resources = JSON.parse(rendered().file("resources.json")) as {
+            type: string;
+            name: string;
+            inputs: { stdin?: string; connection?: { privateKey?: string } };
+        }[];
+        const commands = resources.filter((resource) => resource.type.startsWith("command:remote:"));
+        expect(commands.length).toBeGreaterThan(5);
+        for (const command of commands) {
+            expect(command.inputs.connection?.privateKey).toBe("<secret:pushSshPrivateKey>");
+        }
+        const provision = commands.find((command) => command.name === "push-host-provision");
+        expect(provision?.inputs.stdin).toBe("<secret:push-host-provision.stdin>");
+    });
+
     it("passes the Kubernetes schema for every object", () => {
         const run = spawnSync(
             path.join(projectDir, "node_modules", ".bin", "tsx"),
