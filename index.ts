@@ -117,6 +117,7 @@ const nginx = new NginxFailover(
         platform: config.platform,
         hostname: config.hostname,
         image: config.nginx.image,
+        guardImage: config.nginx.guardImage,
         replicas: config.nginx.replicas,
         resources: config.nginx.resources,
         primaryService: pair.primaryServiceName,

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { nginxSyslog } from "../config/filebeat";
+import { guardArgs, guardScriptName, guardUpstreamFile, renderGuardScript } from "../config/guard";
 import { renderNginxConf } from "../config/nginx";
 import type { Resources } from "../config/validate";
 import {
@@ -22,6 +23,8 @@ export interface NginxFailoverArgs {
     readonly hostname: string;
     /** Pinned unprivileged nginx image. */
     readonly image: string;
+    /** Pinned Node.js image that runs the failover guard. */
+    readonly guardImage: string;
     readonly replicas: number;
     readonly resources: Resources;
     /** Names and port of the two Mattermost Services. */
@@ -43,6 +46,10 @@ export const listenPort = 8080;
 export const healthPort = 8081;
 /** Above Mattermost's 60 s websocket ping and its 300 s request timeouts. */
 export const edgeTimeoutSeconds = 600;
+/** The unprivileged nginx image's user; the guard runs as the same one, so it may signal nginx. */
+export const nginxUid = 101;
+/** A check a second and a small state: Node's own footprint is most of it. */
+const guardResources = { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "200m", memory: "96Mi" } };
 
 /**
  * nginx in front of the pair (DESIGN decision 4): everyone goes to the primary, the `backup` server takes
@@ -57,15 +64,20 @@ export class NginxFailover extends pulumi.ComponentResource {
         super(nginxFailoverType, name, {}, opts);
 
         const clusterName = (service: string) => `${service}.${args.namespace}.svc.cluster.local`;
+        const runtimeDir = "/tmp";
+        const guard = {
+            primary: `${clusterName(args.primaryService)}:${args.mattermostPort}`,
+            backup: `${clusterName(args.backupService)}:${args.mattermostPort}`,
+            runtimeDir,
+        };
         this.nginxConf = renderNginxConf({
             listenPort,
             healthPort,
-            primary: `${clusterName(args.primaryService)}:${args.mattermostPort}`,
-            backup: `${clusterName(args.backupService)}:${args.mattermostPort}`,
+            upstreamFile: guardUpstreamFile(runtimeDir),
             keycloakUrl: `http://${clusterName(args.keycloakService)}:${args.keycloakPort}`,
             dnsResolver: args.dnsResolver,
             maxBodyBytes: args.maxBodyBytes,
-            runtimeDir: "/tmp",
+            runtimeDir,
             syslog: args.logShipping ? nginxSyslog : undefined,
         });
         const shipper = args.logShipping?.sidecar(
@@ -82,12 +94,21 @@ export class NginxFailover extends pulumi.ComponentResource {
             `${name}-conf`,
             {
                 metadata: { namespace: args.namespace, labels: labels(name, "proxy") },
-                data: { "nginx.conf": this.nginxConf },
+                data: { "nginx.conf": this.nginxConf, [guardScriptName]: renderGuardScript() },
             },
             { parent: this },
         );
 
-        const scratch = scratchVolumes({ tmp: "/tmp" });
+        const scratch = scratchVolumes({ tmp: runtimeDir });
+        const guardContainer = (containerName: string, init: boolean): k8s.types.input.core.v1.Container => ({
+            name: containerName,
+            image: args.guardImage,
+            command: ["node", `/etc/nginx/mattermost/${guardScriptName}`, ...guardArgs(guard, init)],
+            resources: containerResources(guardResources),
+            securityContext: restrictedContainerSecurity({ readOnlyRootFilesystem: true }),
+            // The runtime directory: the upstream file it writes, nginx's pid file it reads.
+            volumeMounts: [...scratch.mounts, { name: "conf", mountPath: "/etc/nginx/mattermost", readOnly: true }],
+        });
         const podLabels = labels(name, "proxy");
         const health = { httpGet: { path: "/healthz", port: "health" }, timeoutSeconds: 2 };
         const deployment = new k8s.apps.v1.Deployment(
@@ -102,8 +123,14 @@ export class NginxFailover extends pulumi.ComponentResource {
                         metadata: { labels: podLabels },
                         spec: {
                             automountServiceAccountToken: false,
-                            // No fixed uid: the unprivileged image runs as its numeric USER, and OpenShift may assign another.
-                            securityContext: restrictedPodSecurity(undefined),
+                            // The guard signals nginx's master to reload: one process namespace, one uid. On
+                            // OpenShift the SCC gives every container of the pod the same assigned uid.
+                            shareProcessNamespace: true,
+                            securityContext: restrictedPodSecurity(
+                                args.platform === "openshift"
+                                    ? undefined
+                                    : { runAsUser: nginxUid, runAsGroup: nginxUid, fsGroup: nginxUid },
+                            ),
                             affinity: {
                                 podAntiAffinity: {
                                     preferredDuringSchedulingIgnoredDuringExecution: [
@@ -117,6 +144,8 @@ export class NginxFailover extends pulumi.ComponentResource {
                                     ],
                                 },
                             },
+                            // nginx.conf includes the upstream file, so it must exist before nginx starts.
+                            initContainers: [guardContainer("failover-guard-init", true)],
                             containers: [
                                 {
                                     name: "nginx",
@@ -135,6 +164,7 @@ export class NginxFailover extends pulumi.ComponentResource {
                                         { name: "conf", mountPath: "/etc/nginx/mattermost", readOnly: true },
                                     ],
                                 },
+                                guardContainer("failover-guard", false),
                                 ...(shipper ? [shipper.container] : []),
                             ],
                             volumes: uniqueVolumes([

@@ -105,6 +105,12 @@ export const configKeys = {
         description: "Unprivileged nginx image, pinned by a version tag or a digest.",
     },
     nginxReplicas: { type: "integer", default: 2, description: "Number of nginx pods in front of the pair." },
+    failoverGuardImage: {
+        type: "string",
+        default: "node:20.19.4-alpine3.22",
+        description:
+            "Node.js image, pinned, that runs the failover guard beside nginx in each nginx pod (its program comes from a ConfigMap).",
+    },
     nginxCpuRequest: { type: "string", default: "100m", description: "CPU request of each nginx pod." },
     nginxMemoryRequest: { type: "string", default: "64Mi", description: "Memory request of each nginx pod." },
     nginxCpuLimit: { type: "string", default: "1", description: "CPU limit of each nginx pod." },

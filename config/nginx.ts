@@ -9,10 +9,11 @@ export interface NginxConfInput {
     readonly listenPort: number;
     /** Port of the nginx liveness/readiness endpoint, kept off the public port. */
     readonly healthPort: number;
-    /** host:port of the primary Mattermost Service. */
-    readonly primary: string;
-    /** host:port of the backup Mattermost Service. */
-    readonly backup: string;
+    /**
+     * The file holding the servers of the Mattermost upstream (the primary, and the backup as `backup`),
+     * written by the failover guard beside nginx, which takes the primary out and puts it back.
+     */
+    readonly upstreamFile: string;
     /** Base URL of the in-cluster Keycloak Service, e.g. http://keycloak.chat.svc.cluster.local:8080. */
     readonly keycloakUrl: string;
     /** DNS server nginx asks for Keycloak's address at request time. */
@@ -70,6 +71,9 @@ worker_processes auto;
 pid ${run}/nginx.pid;
 error_log /dev/stderr warn;
 daemon off;
+# At a reload (the failover guard's), old workers get this long to finish, then close what they hold:
+# requests and websockets stuck on a hung primary, and websockets left on the backup after failback.
+worker_shutdown_timeout 5s;
 
 events {
     worker_connections 4096;
@@ -104,10 +108,10 @@ http {
     resolver_timeout 5s;
 
     upstream mattermost {
-        # One failure marks the primary down for 10 s; a request that fails to connect goes to the backup.
-        server ${input.primary} max_fails=1 fail_timeout=10s;
-        # Team Edition has no clustering: the backup only serves while the primary is down.
-        server ${input.backup} backup;
+        # The primary (one failure keeps it out for 10 s) and the backup as "backup": Team Edition has no
+        # clustering, so the backup only serves while the primary is out. Or the backup alone, while the
+        # failover guard holds a hung primary out.
+        include ${input.upstreamFile};
         keepalive 32;
     }
 

@@ -128,6 +128,8 @@ export interface StackSettings {
     };
     readonly nginx: {
         readonly image: string;
+        /** Node.js image of the failover guard beside nginx. */
+        readonly guardImage: string;
         readonly replicas: number;
         readonly resources: Resources;
         readonly dnsResolver: string;
@@ -186,6 +188,7 @@ const fieldSchemas = {
     mattermostMemoryLimit: quantity,
     nginxImage: pinnedImage,
     nginxReplicas: integer(1, 10),
+    failoverGuardImage: pinnedImage,
     nginxCpuRequest: quantity,
     nginxMemoryRequest: quantity,
     nginxCpuLimit: quantity,
@@ -766,6 +769,7 @@ export function validateStackConfig(
             },
             nginx: {
                 image: f.nginxImage,
+                guardImage: f.failoverGuardImage,
                 replicas: f.nginxReplicas,
                 resources: resources("nginx"),
                 dnsResolver:

@@ -32,6 +32,9 @@ export interface Addresses {
     readonly primaryPort: number;
     readonly backupPort: number;
     readonly keycloakPort: number;
+    /** Where the two servers listen, when not on loopback (the failover benchmark's namespaces). */
+    readonly primaryHost?: string;
+    readonly backupHost?: string;
     readonly runtimeDir: string;
     /** Where this test listens for the syslog lines a log-shipping nginx.conf sends its sidecar. */
     readonly syslogPorts?: { readonly access: number; readonly error: number };
@@ -62,9 +65,7 @@ export function localize(conf: string, pod: PodNames, local: Addresses): string 
     let text = conf;
     text = replaceExactly(text, /^(\s*)listen 8080;$/m, `$1listen 127.0.0.1:${local.listenPort};`, 1);
     text = replaceExactly(text, /^(\s*)listen 8081;$/m, `$1listen 127.0.0.1:${local.healthPort};`, 1);
-    text = replaceExactly(text, / \/tmp\//g, ` ${local.runtimeDir}/`, 6);
-    text = replaceExactly(text, `server ${pod.primary} `, `server 127.0.0.1:${local.primaryPort} `, 1);
-    text = replaceExactly(text, `server ${pod.backup} `, `server 127.0.0.1:${local.backupPort} `, 1);
+    text = replaceExactly(text, / \/tmp\//g, ` ${local.runtimeDir}/`, 7);
     text = replaceExactly(text, pod.keycloakUrl, `http://127.0.0.1:${local.keycloakPort}`, 2);
     text = replaceExactly(text, `resolver ${pod.resolver} `, "resolver 127.0.0.1 ", 1);
     if (local.syslogPorts) {
@@ -83,12 +84,69 @@ export function localize(conf: string, pod: PodNames, local: Addresses): string 
     }
     const changed = conf.split("\n").filter((line, index) => line !== text.split("\n")[index]);
     const allowed =
-        /^\s*(listen|pid|\w+_temp_path|server|set \$keycloak|resolver|access_log syslog:|error_log syslog:)/;
+        /^\s*(listen|pid|\w+_temp_path|include|set \$keycloak|resolver|access_log syslog:|error_log syslog:)/;
     const unexpected = changed.filter((line) => !allowed.test(line));
     if (unexpected.length > 0 || text.includes("svc.cluster.local")) {
         throw new Error(`localize changed more than ports, paths and upstream addresses: ${unexpected.join(" | ")}`);
     }
     return text;
+}
+
+/**
+ * The failover guard's commands from the rendered nginx Deployment (its init container's and its own),
+ * made runnable here as the conf is: the upstream addresses and the runtime directory change, and the
+ * script is the ConfigMap's file written out; anything else would have to stay as rendered.
+ */
+export function localGuardCommands(
+    manifests: readonly Record<string, unknown>[],
+    scriptPath: string,
+    pod: PodNames,
+    local: Addresses,
+): { init: string[]; run: string[] } {
+    type Container = { name: string; command: string[] };
+    const nginx = manifests.find(
+        (manifest) => manifest.kind === "Deployment" && (manifest.metadata as { name: string }).name === "nginx",
+    ) as { spec: { template: { spec: { initContainers: Container[]; containers: Container[] } } } } | undefined;
+    const podSpec = nginx?.spec.template.spec;
+    const init = podSpec?.initContainers.find((container) => container.name === "failover-guard-init");
+    const run = podSpec?.containers.find((container) => container.name === "failover-guard");
+    if (!init || !run) {
+        throw new Error("the rendered nginx Deployment has no failover guard");
+    }
+    const localized = (command: string[]) => {
+        const [node, script, ...args] = command;
+        if (node !== "node" || script !== "/etc/nginx/mattermost/failover-guard.js") {
+            throw new Error(`unexpected guard command: ${command.join(" ")}`);
+        }
+        return [
+            process.execPath,
+            scriptPath,
+            ...args.map((arg) =>
+                arg === pod.primary
+                    ? `${local.primaryHost ?? "127.0.0.1"}:${local.primaryPort}`
+                    : arg === pod.backup
+                      ? `${local.backupHost ?? "127.0.0.1"}:${local.backupPort}`
+                      : arg.startsWith("/tmp/")
+                        ? `${local.runtimeDir}/${arg.slice("/tmp/".length)}`
+                        : arg,
+            ),
+        ];
+    };
+    return { init: localized(init.command), run: localized(run.command) };
+}
+
+export interface RunningGuard {
+    readonly process: ChildProcess;
+    readonly log: () => string;
+    stop(): Promise<void>;
+}
+
+export function startGuard(command: string[], logFile: string): RunningGuard {
+    const logFd = fs.openSync(logFile, "a");
+    const [program, ...args] = command;
+    const child = spawn(program ?? process.execPath, args, { stdio: ["ignore", logFd, logFd] });
+    fs.closeSync(logFd);
+    return { process: child, log: () => fs.readFileSync(logFile, "utf8"), stop: () => stopProcess(child) };
 }
 
 export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

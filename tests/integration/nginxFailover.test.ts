@@ -3,6 +3,7 @@
  * (separate processes, killed for real) and a fake Keycloak, all on loopback. Bounded: every loop has a
  * fixed number of requests and a deadline.
  */
+import { spawnSync } from "node:child_process";
 import * as dgram from "node:dgram";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -10,12 +11,14 @@ import WebSocket from "ws";
 import {
     checkConf,
     freePort,
+    localGuardCommands,
     localize,
     makeRuntimeDir,
     nginxBinary,
     request,
     startFakeKeycloak,
     startFakeMattermost,
+    startGuard,
     startNginx,
     stopProcess,
     waitFor,
@@ -23,6 +26,7 @@ import {
     type FakeKeycloak,
     type FakeServer,
     type PodNames,
+    type RunningGuard,
     type RunningNginx,
 } from "../helpers/nginxHarness";
 import { renderStack, type Rendered } from "../helpers/render";
@@ -52,13 +56,14 @@ interface Environment {
     readonly primary: FakeServer;
     readonly backup: FakeServer;
     readonly keycloak: FakeKeycloak;
+    readonly guard: RunningGuard;
     stop(): Promise<void>;
 }
 
 interface EnvironmentOptions {
     readonly primaryDiesOnPost?: boolean;
-    /** Another stack's nginx.conf and pod names; the test stack's by default. */
-    readonly conf?: { readonly text: string; readonly pod: PodNames };
+    /** Another stack's render and pod names; the test stack's by default. */
+    readonly stack?: { readonly rendered: Rendered; readonly pod: PodNames };
     readonly syslogPorts?: Addresses["syslogPorts"];
 }
 
@@ -73,8 +78,9 @@ async function environment(options: EnvironmentOptions = {}): Promise<Environmen
         syslogPorts: options.syslogPorts,
     };
     const confFile = path.join(local.runtimeDir, "nginx.conf");
-    const conf = options.conf ?? { text: rendered.file("files/nginx/nginx.conf"), pod };
-    fs.writeFileSync(confFile, localize(conf.text, conf.pod, local));
+    const stack = options.stack ?? { rendered, pod };
+    fs.writeFileSync(confFile, localize(stack.rendered.file("files/nginx/nginx.conf"), stack.pod, local));
+    const guardCommands = prepareGuard(stack.rendered, stack.pod, local);
     const primary = await startFakeMattermost("primary", local.primaryPort, { dieOnPost: options.primaryDiesOnPost });
     const backup = await startFakeMattermost("backup", local.backupPort);
     const keycloak = await startFakeKeycloak(local.keycloakPort);
@@ -86,19 +92,36 @@ async function environment(options: EnvironmentOptions = {}): Promise<Environmen
         await new Promise((resolve) => keycloak.server.close(resolve));
         throw error;
     }
+    // The guard runs beside nginx, as in the pod.
+    const guard = startGuard(guardCommands.run, path.join(local.runtimeDir, "guard.log"));
     return {
         local,
         nginx,
         primary,
         backup,
         keycloak,
+        guard,
         async stop() {
+            await guard.stop();
             await nginx.stop();
             await Promise.all([stopProcess(primary.process), stopProcess(backup.process)]);
             await new Promise((resolve) => keycloak.server.close(resolve));
             fs.rmSync(local.runtimeDir, { recursive: true, force: true });
         },
     };
+}
+
+/** The guard's program as the ConfigMap holds it, and its init run, which writes the upstream file nginx includes. */
+function prepareGuard(stack: Rendered, stackPod: PodNames, local: Addresses): { run: string[] } {
+    const script = path.join(local.runtimeDir, "failover-guard.js");
+    fs.writeFileSync(script, stack.file("files/nginx/failover-guard.js"));
+    const commands = localGuardCommands(stack.manifests, script, stackPod, local);
+    const [program, ...args] = commands.init;
+    const init = spawnSync(program ?? process.execPath, args, { encoding: "utf8" });
+    if (init.status !== 0) {
+        throw new Error(`the guard's init run failed: ${init.stdout}${init.stderr}`);
+    }
+    return commands;
 }
 
 function servedBy(body: string): string {
@@ -160,6 +183,7 @@ describe("the rendered nginx.conf in real nginx", () => {
                 runtimeDir,
             };
             fs.writeFileSync(confFile, localize(rendered.file("files/nginx/nginx.conf"), pod, local));
+            prepareGuard(rendered, pod, local);
             const check = checkConf(confFile);
             expect(check.output).toContain("test is successful");
             expect(check.status).toBe(0);
@@ -339,7 +363,7 @@ describe("the rendered nginx.conf in real nginx", () => {
         beforeAll(async () => {
             prod = renderStack("prod");
             const syslogPorts = { access: await listen(received.access), error: await listen(received.error) };
-            env = await environment({ conf: { text: prod.file("files/nginx/nginx.conf"), pod: prodPod }, syslogPorts });
+            env = await environment({ stack: { rendered: prod, pod: prodPod }, syslogPorts });
         }, 60000);
 
         afterAll(async () => {

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MattermostPair } from "../../components/mattermostPair";
 import { Keycloak } from "../../components/keycloak";
 import { NginxFailover, edgeTimeoutSeconds } from "../../components/nginxFailover";
+import { renderGuardScript } from "../../config/guard";
 import { S3Store } from "../../components/s3Store";
 import { TrustBundle } from "../../components/trustBundle";
 import { baseSettings } from "../../config/mattermostSettings";
@@ -387,6 +388,7 @@ describe("NginxFailover", () => {
         namespace: "chat",
         hostname: "chat.example.com",
         image: "nginxinc/nginx-unprivileged:1.28.0",
+        guardImage: "node:20.19.4-alpine3.22",
         replicas: 2,
         resources,
         primaryService: "mattermost-1",
@@ -445,7 +447,34 @@ describe("NginxFailover", () => {
         ]);
         const [conf] = ofType(created("edge-os"), "kubernetes:core/v1:ConfigMap");
         expect(conf?.inputs.data["nginx.conf"]).toBe(openshift.nginxConf);
-        expect(openshift.nginxConf).toContain("server mattermost-2.chat.svc.cluster.local:8065 backup;");
+        expect(conf?.inputs.data["failover-guard.js"]).toBe(renderGuardScript());
+    });
+
+    it("runs the failover guard beside nginx, able to signal it, after an init run that writes the upstream", () => {
+        const pod = deployment(registered, "edge-k8s").inputs.spec.template.spec;
+        const upstreams = [
+            "--primary",
+            "mattermost-1.chat.svc.cluster.local:8065",
+            "--backup",
+            "mattermost-2.chat.svc.cluster.local:8065",
+        ];
+        const files = ["--upstream-file", "/tmp/guard/upstream.conf", "--nginx-pid-file", "/tmp/nginx.pid"];
+        expect(pod.initContainers.map((container: { command: string[] }) => container.command)).toEqual([
+            ["node", "/etc/nginx/mattermost/failover-guard.js", ...upstreams, ...files, "--init"],
+        ]);
+        const guard = pod.containers.find((container: { name: string }) => container.name === "failover-guard");
+        expect(guard.command).toEqual(["node", "/etc/nginx/mattermost/failover-guard.js", ...upstreams, ...files]);
+        expect(guard.image).toBe("node:20.19.4-alpine3.22");
+        expect(guard.securityContext.readOnlyRootFilesystem).toBe(true);
+        // The same runtime directory as nginx's: the pid file and the upstream file live there.
+        const nginxTmp = pod.containers[0].volumeMounts.find(
+            (mount: { mountPath: string }) => mount.mountPath === "/tmp",
+        );
+        expect(guard.volumeMounts).toContainEqual(nginxTmp);
+        expect(pod.shareProcessNamespace).toBe(true);
+        // Signals need one uid: fixed to the nginx image's on Kubernetes, assigned to the pod on OpenShift.
+        expect(pod.securityContext).toMatchObject({ runAsUser: 101, runAsGroup: 101 });
+        expect(deployment(registered, "edge-os").inputs.spec.template.spec.securityContext.runAsUser).toBeUndefined();
     });
 
     it("creates exactly its children", () => {

@@ -3,8 +3,7 @@ import { multipartOverheadBytes, renderNginxConf, type NginxConfInput } from "..
 const input: NginxConfInput = {
     listenPort: 8080,
     healthPort: 8081,
-    primary: "mattermost-1.chat.svc.cluster.local:8065",
-    backup: "mattermost-2.chat.svc.cluster.local:8065",
+    upstreamFile: "/tmp/guard/upstream.conf",
     keycloakUrl: "http://keycloak.chat.svc.cluster.local:8080",
     dnsResolver: "kube-dns.kube-system.svc.cluster.local",
     maxBodyBytes: 104857600,
@@ -21,16 +20,14 @@ function directive(conf: string, name: string): string[] {
 describe("renderNginxConf", () => {
     const conf = renderNginxConf(input);
 
-    it("sends everyone to the primary and keeps the backup as nginx `backup`, with keepalive", () => {
-        expect(conf).toContain(
-            "    upstream mattermost {\n" +
-                "        # One failure marks the primary down for 10 s; a request that fails to connect goes to the backup.\n" +
-                "        server mattermost-1.chat.svc.cluster.local:8065 max_fails=1 fail_timeout=10s;\n" +
-                "        # Team Edition has no clustering: the backup only serves while the primary is down.\n" +
-                "        server mattermost-2.chat.svc.cluster.local:8065 backup;\n" +
-                "        keepalive 32;\n" +
-                "    }",
+    it("takes the upstream's servers from the failover guard's file, with keepalive", () => {
+        expect(conf).toMatch(
+            / {4}upstream mattermost \{\n(\s+#.*\n)+ {8}include \/tmp\/guard\/upstream\.conf;\n {8}keepalive 32;\n {4}\}/,
         );
+    });
+
+    it("gives old workers 5 s at a reload, so a reload releases what they hold", () => {
+        expect(directive(conf, "worker_shutdown_timeout")).toEqual(["worker_shutdown_timeout 5s;"]);
     });
 
     it("never allows replaying a non-idempotent request on the backup", () => {
