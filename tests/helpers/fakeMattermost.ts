@@ -1,16 +1,25 @@
 /**
  * A stand-in for one Mattermost server, run as its own process so that a test can kill it for real:
- *   tsx tests/helpers/fakeMattermost.ts --name primary --port 18065 [--die-on-post]
+ *   tsx tests/helpers/fakeMattermost.ts --name primary --port 18065 [--host 127.0.0.1] [--die-on-post]
+ *       [--tick-ms 250]
  * GET answers {"server": name, "path": ...}; POST is counted (or, with --die-on-post, read and then the
  * process exits without answering, as a server that crashes mid-request); /api/v4/websocket upgrades
- * and greets with {"event": "hello", "server": name, "host": <Host header>}. GET /__posts tells how many POSTs it answered.
+ * and greets with {"event": "hello", "server": name, "host": <Host header>}, then, with --tick-ms, sends
+ * {"event": "tick", "server": name} at that interval, so a client can tell it is still being served and
+ * by whom. GET /__posts tells how many POSTs it answered.
  */
 import * as http from "node:http";
 import { parseArgs } from "node:util";
 import { WebSocketServer } from "ws";
 
 const { values } = parseArgs({
-    options: { name: { type: "string" }, port: { type: "string" }, "die-on-post": { type: "boolean", default: false } },
+    options: {
+        name: { type: "string" },
+        port: { type: "string" },
+        host: { type: "string", default: "127.0.0.1" },
+        "die-on-post": { type: "boolean", default: false },
+        "tick-ms": { type: "string" },
+    },
 });
 const name = values.name ?? "mattermost";
 let posts = 0;
@@ -46,7 +55,14 @@ server.on("upgrade", (request, socket, head) => {
     }
     websockets.handleUpgrade(request, socket, head, (client) => {
         client.send(JSON.stringify({ event: "hello", server: name, host: request.headers.host }));
+        if (values["tick-ms"]) {
+            const ticker = setInterval(
+                () => client.send(JSON.stringify({ event: "tick", server: name })),
+                Number(values["tick-ms"]),
+            );
+            client.on("close", () => clearInterval(ticker));
+        }
     });
 });
 
-server.listen(Number(values.port), "127.0.0.1", () => console.log("ready"));
+server.listen(Number(values.port), values.host, () => console.log("ready"));

@@ -1,0 +1,521 @@
+/**
+ * The failover benchmark (issue 6, DESIGN decision 4): real nginx in front of two fake Mattermost
+ * servers, each in a network namespace of its own, with users polling the API and holding websockets,
+ * under a fault of the primary. It runs either the original design's configuration (a fixture: its
+ * upstream with Mattermost's recommended proxy settings) or the project's rendered nginx.conf with the
+ * failover guard beside it, both exactly as rendered apart from addresses, ports and paths.
+ *
+ * Namespaces: the front (nginx, the guard, the users) 10.92.0.1, the primary 10.92.0.2, the backup
+ * 10.92.0.3, joined by a bridge in the front's namespace. Nothing leaves them.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as readline from "node:readline";
+import { localGuardCommands, localize, makeRuntimeDir, type PodNames } from "../helpers/nginxHarness";
+import { projectDir, type Rendered } from "../helpers/render";
+
+export type Fault = "killed" | "hung" | "blackholed" | "flapping";
+export type Design = "original" | "project";
+
+export const faults: readonly Fault[] = ["killed", "hung", "blackholed", "flapping"];
+
+export interface ScenarioOptions {
+    readonly design: Design;
+    readonly fault: Fault;
+    /** The test stack's render: its nginx.conf, the guard's program and its Deployment's arguments. */
+    readonly rendered: Rendered;
+    readonly faultMs?: number;
+    /** How long after the primary's return the clients are watched. */
+    readonly observeMs?: number;
+    readonly websockets?: number;
+    /** Websockets opened one by one after the primary returns. */
+    readonly lateWebsockets?: number;
+    /** nginx pods, each with its guard (project design); the users go through the first. */
+    readonly replicas?: number;
+}
+
+export interface ScenarioResult {
+    readonly design: Design;
+    readonly fault: Fault;
+    /** Polls that failed (error or a status other than 200) from the fault on. */
+    readonly failedRequests: number;
+    /** Each failed poll: when it started and ended after the fault, and why. */
+    readonly failures: readonly string[];
+    readonly longestRequestMs: number;
+    /** The longest request was still waiting when the run ended: its time is a lower bound. */
+    readonly longestStillWaiting: boolean;
+    /** From the fault to the first answer from the backup; null: none before the return. */
+    readonly firstBackupAnswerMs: number | null;
+    /** From the fault until every websocket open before it is served again; null: not before the return. */
+    readonly websocketsServedAgainMs: number | null;
+    /** After the return: how long connected websockets were served by different servers. */
+    readonly splitWindowMs: number;
+    /** Still split in the last 5 s of the measurement. */
+    readonly splitAtEnd: boolean;
+    readonly reloads: number;
+    /** The most nginx reloads in any 30 s. */
+    readonly maxReloadsIn30s: number;
+    /** Each nginx pod's guard: what it marked and when, from the fault. */
+    readonly guardTimelines: readonly (readonly { readonly marked: string; readonly atMs: number }[])[];
+    readonly faultMs: number;
+    readonly observeMs: number;
+}
+
+// How the test stack's pods address their upstreams (namespace mattermost-test).
+const pod: PodNames = {
+    primary: "mattermost-1.mattermost-test.svc.cluster.local:8065",
+    backup: "mattermost-2.mattermost-test.svc.cluster.local:8065",
+    keycloakUrl: "http://keycloak.mattermost-test.svc.cluster.local:8080",
+    resolver: "kube-dns.kube-system.svc.cluster.local",
+};
+const address = { front: "10.92.0.1", primary: "10.92.0.2", backup: "10.92.0.3" } as const;
+const mattermostPort = 8065;
+const listenPort = 8080;
+const healthPort = 8081;
+/** A websocket is being served while its server's ticks (every 250 ms) keep coming. */
+const tickMs = 250;
+const servedWithinMs = 1000;
+const flapMs = 3000;
+
+let runs = 0;
+
+function ip(...args: string[]): void {
+    const result = spawnSync("ip", args, { encoding: "utf8" });
+    if (result.status !== 0) {
+        throw new Error(`ip ${args.join(" ")} failed (the benchmark needs root and iproute2): ${result.stderr}`);
+    }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+class Network {
+    readonly names: Record<"front" | "primary" | "backup", string>;
+
+    constructor() {
+        runs += 1;
+        const suffix = `${process.pid}-${runs}`;
+        this.names = { front: `mmfb-front-${suffix}`, primary: `mmfb-pri-${suffix}`, backup: `mmfb-bak-${suffix}` };
+        const { front } = this.names;
+        ip("netns", "add", front);
+        ip("-n", front, "link", "add", "br0", "type", "bridge");
+        ip("-n", front, "address", "add", `${address.front}/24`, "dev", "br0");
+        ip("-n", front, "link", "set", "br0", "up");
+        ip("-n", front, "link", "set", "lo", "up");
+        for (const server of ["primary", "backup"] as const) {
+            const namespace = this.names[server];
+            ip("netns", "add", namespace);
+            ip("-n", front, "link", "add", `v-${server}`, "type", "veth", "peer", "name", "eth0", "netns", namespace);
+            ip("-n", front, "link", "set", `v-${server}`, "master", "br0", "up");
+            ip("-n", namespace, "address", "add", `${address[server]}/24`, "dev", "eth0");
+            ip("-n", namespace, "link", "set", "eth0", "up");
+            ip("-n", namespace, "link", "set", "lo", "up");
+        }
+    }
+
+    spawn(where: keyof Network["names"], command: string[], logFile?: string): ChildProcess {
+        const logFd = logFile ? fs.openSync(logFile, "a") : undefined;
+        const child = spawn("ip", ["netns", "exec", this.names[where], ...command], {
+            cwd: projectDir,
+            stdio: logFd === undefined ? "pipe" : ["ignore", logFd, logFd],
+        });
+        if (logFd !== undefined) {
+            fs.closeSync(logFd);
+        }
+        return child;
+    }
+
+    run(where: keyof Network["names"], command: string[]) {
+        return spawnSync("ip", ["netns", "exec", this.names[where], ...command], { encoding: "utf8", timeout: 10000 });
+    }
+
+    /** Drops every packet to and from the primary, as when its node dies. */
+    blackhole(on: boolean): void {
+        const nft = (script: string) => {
+            const result = spawnSync("ip", ["netns", "exec", this.names.primary, "nft", "-f", "-"], {
+                input: script,
+                encoding: "utf8",
+            });
+            if (result.status !== 0) {
+                throw new Error(`nft failed: ${result.stderr}`);
+            }
+        };
+        nft(
+            on
+                ? "table inet blackhole {\n chain input { type filter hook input priority -100; policy drop; }\n chain output { type filter hook output priority -100; policy drop; }\n}\n"
+                : "delete table inet blackhole\n",
+        );
+    }
+
+    destroy(): void {
+        for (const namespace of Object.values(this.names)) {
+            const pids = spawnSync("ip", ["netns", "pids", namespace], { encoding: "utf8" }).stdout.trim();
+            for (const pid of pids.split("\n").filter(Boolean)) {
+                try {
+                    process.kill(Number(pid), "SIGKILL");
+                } catch {
+                    // already gone
+                }
+            }
+            spawnSync("ip", ["netns", "del", namespace]);
+        }
+    }
+}
+
+async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!check()) {
+        if (Date.now() > deadline) {
+            throw new Error(`timed out waiting for ${what}`);
+        }
+        await sleep(50);
+    }
+}
+
+function startServer(network: Network, name: "primary" | "backup", dir: string): ChildProcess {
+    const logFile = path.join(dir, `${name}.log`);
+    const child = network.spawn(
+        name,
+        [
+            process.execPath,
+            "--import",
+            "tsx",
+            "tests/helpers/fakeMattermost.ts",
+            "--name",
+            name,
+            "--host",
+            address[name],
+            "--port",
+            String(mattermostPort),
+            "--tick-ms",
+            String(tickMs),
+        ],
+        logFile,
+    );
+    return child;
+}
+
+async function serverReady(dir: string, name: string, readyLines: number): Promise<void> {
+    const logFile = path.join(dir, `${name}.log`);
+    await waitUntil(
+        () => fs.existsSync(logFile) && fs.readFileSync(logFile, "utf8").split("ready").length - 1 >= readyLines,
+        20000,
+        `the fake ${name} to listen`,
+    );
+}
+
+/** The original design: Mattermost's recommended proxy settings around an upstream with a backup. */
+function originalConf(dir: string): string {
+    return fs
+        .readFileSync(path.join(projectDir, "tests", "fixtures", "original-nginx.conf"), "utf8")
+        .replace(/\{\{PRIMARY\}\}/g, `${address.primary}:${mattermostPort}`)
+        .replace(/\{\{BACKUP\}\}/g, `${address.backup}:${mattermostPort}`)
+        .replace(/\{\{LISTEN\}\}/g, `127.0.0.1:${listenPort}`)
+        .replace(/\{\{HEALTH\}\}/g, `127.0.0.1:${healthPort}`)
+        .replace(/\{\{RUN\}\}/g, dir);
+}
+
+/**
+ * One nginx pod: nginx, and for the project's design the guard, its upstream file first written by the
+ * guard's init run. Replica n listens on the ports + 100 n. Returns the guard's log file.
+ */
+async function startFront(
+    network: Network,
+    options: ScenarioOptions,
+    dir: string,
+    replica: number,
+): Promise<string | undefined> {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o777 });
+    fs.chmodSync(dir, 0o777);
+    const ports = { listenPort: listenPort + 100 * replica, healthPort: healthPort + 100 * replica };
+    const confFile = path.join(dir, "nginx.conf");
+    let guardCommand: string[] | undefined;
+    if (options.design === "project") {
+        const local = {
+            ...ports,
+            primaryPort: mattermostPort,
+            backupPort: mattermostPort,
+            primaryHost: address.primary,
+            backupHost: address.backup,
+            keycloakPort: 8090,
+            runtimeDir: dir,
+        };
+        fs.writeFileSync(confFile, localize(options.rendered.file("files/nginx/nginx.conf"), pod, local));
+        const script = path.join(dir, "failover-guard.js");
+        fs.writeFileSync(script, options.rendered.file("files/nginx/failover-guard.js"));
+        const commands = localGuardCommands(options.rendered.manifests, script, pod, local);
+        const init = spawnSync(commands.init[0] ?? "node", commands.init.slice(1), { encoding: "utf8" });
+        if (init.status !== 0) {
+            throw new Error(`the guard's init run failed: ${init.stdout}${init.stderr}`);
+        }
+        guardCommand = commands.run;
+    } else {
+        fs.writeFileSync(confFile, originalConf(dir));
+    }
+    network.spawn("front", ["nginx", "-e", "stderr", "-c", confFile], path.join(dir, "nginx.log"));
+    await waitUntil(
+        () =>
+            network.run("front", ["curl", "-sf", "-o", "/dev/null", `http://127.0.0.1:${ports.healthPort}/healthz`])
+                .status === 0,
+        10000,
+        "nginx to answer",
+    );
+    if (!guardCommand) {
+        return undefined;
+    }
+    const guardLog = path.join(dir, "guard.log");
+    network.spawn("front", guardCommand, guardLog);
+    return guardLog;
+}
+
+interface PollEvent {
+    type: "poll";
+    start: number;
+    end: number;
+    status?: number;
+    server?: string;
+    error?: string;
+}
+interface WsEvent {
+    type: "ws";
+    id: number;
+    event: "open" | "close" | "message";
+    server?: string;
+    t: number;
+}
+
+export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
+    const faultMs = options.faultMs ?? 15000;
+    const observeMs = options.observeMs ?? 60000;
+    const network = new Network();
+    const dir = makeRuntimeDir();
+    const events: (PollEvent | WsEvent)[] = [];
+    let clients: ChildProcess | undefined;
+    try {
+        let primary = startServer(network, "primary", dir);
+        startServer(network, "backup", dir);
+        await serverReady(dir, "primary", 1);
+        await serverReady(dir, "backup", 1);
+        const replicas = options.design === "project" ? (options.replicas ?? 1) : 1;
+        const guardLogs: string[] = [];
+        for (let replica = 0; replica < replicas; replica++) {
+            const guardLog = await startFront(
+                network,
+                options,
+                replica === 0 ? dir : path.join(dir, `replica-${replica}`),
+                replica,
+            );
+            if (guardLog) {
+                guardLogs.push(guardLog);
+            }
+        }
+
+        clients = network.spawn("front", [
+            process.execPath,
+            "--import",
+            "tsx",
+            "tests/benchmarks/failoverClients.ts",
+            "--port",
+            String(listenPort),
+            "--websockets",
+            String(options.websockets ?? 5),
+        ]);
+        readline.createInterface({ input: clients.stdout! }).on("line", (line) => {
+            const event = JSON.parse(line) as PollEvent | WsEvent | { type: string };
+            if (event.type === "poll" || event.type === "ws") {
+                events.push(event as PollEvent | WsEvent);
+            }
+        });
+        const websockets = options.websockets ?? 5;
+        await waitUntil(
+            () =>
+                new Set(
+                    events
+                        .filter((event): event is WsEvent => event.type === "ws" && event.server === "primary")
+                        .map((event) => event.id),
+                ).size >= websockets,
+            10000,
+            "every websocket on the primary",
+        );
+        await sleep(2000);
+
+        // The fault.
+        const faultAt = Date.now();
+        const primaryPid = () => primary.pid ?? 0;
+        if (options.fault === "killed") {
+            primary.kill("SIGKILL");
+        } else if (options.fault === "hung") {
+            process.kill(primaryPid(), "SIGSTOP");
+        } else if (options.fault === "blackholed") {
+            network.blackhole(true);
+        } else {
+            // Flapping: hung 3 s, fine 3 s, for the whole fault: long enough for checks to fail and pass.
+            while (Date.now() - faultAt < faultMs - flapMs) {
+                process.kill(primaryPid(), "SIGSTOP");
+                await sleep(flapMs);
+                process.kill(primaryPid(), "SIGCONT");
+                await sleep(flapMs);
+            }
+        }
+        await sleep(Math.max(0, faultAt + faultMs - Date.now()));
+
+        // The return: for a killed primary, when its new process listens; else when it is let go.
+        let returnAt = Date.now();
+        if (options.fault === "killed") {
+            primary = startServer(network, "primary", dir);
+            await serverReady(dir, "primary", 2);
+            returnAt = Date.now();
+        } else if (options.fault === "hung") {
+            process.kill(primaryPid(), "SIGCONT");
+        } else if (options.fault === "blackholed") {
+            network.blackhole(false);
+        }
+        // New users keep arriving after the return, one every lateEveryMs.
+        const late = options.lateWebsockets ?? 5;
+        const lateEveryMs = Math.min(10000, Math.floor((observeMs - 5000) / late));
+        for (let i = 0; i < late; i++) {
+            await sleep(Math.max(0, returnAt + 2000 + i * lateEveryMs - Date.now()));
+            clients.stdin!.write("add 1\n");
+        }
+        await sleep(Math.max(0, returnAt + observeMs - Date.now()));
+        const endAt = Date.now();
+        clients.stdin!.write("stop\n");
+        await new Promise((resolve) => clients!.once("exit", resolve));
+
+        const guardTimelines = guardLogs.map((guardLog) =>
+            fs
+                .readFileSync(guardLog, "utf8")
+                .split("\n")
+                .filter((line) => line.includes('"event":"reloaded"'))
+                .map((line) => JSON.parse(line) as { time: string; marked: string })
+                .map((entry) => ({ marked: entry.marked, atMs: Date.parse(entry.time) - faultAt })),
+        );
+        const reloadTimes = (guardTimelines[0] ?? []).map((reload) => reload.atMs + faultAt);
+        if (process.env.FAILOVER_BENCH_EVENTS) {
+            // For looking into a run: every event, and what nginx and the guard logged.
+            const logs = Object.fromEntries(
+                ["nginx.log", "error.log", "guard.log"]
+                    .filter((file) => fs.existsSync(path.join(dir, file)))
+                    .map((file) => [file, fs.readFileSync(path.join(dir, file), "utf8")]),
+            );
+            fs.writeFileSync(
+                process.env.FAILOVER_BENCH_EVENTS,
+                JSON.stringify({ faultAt, returnAt, endAt, reloadTimes, logs, events }, null, 1),
+            );
+        }
+        return {
+            design: options.design,
+            fault: options.fault,
+            ...measure(events, { faultAt, returnAt, endAt, websockets }),
+            reloads: reloadTimes.length,
+            maxReloadsIn30s: Math.max(
+                0,
+                ...reloadTimes.map(
+                    (time) => reloadTimes.filter((other) => other >= time && other < time + 30000).length,
+                ),
+            ),
+            guardTimelines,
+            faultMs,
+            observeMs,
+        };
+    } finally {
+        clients?.kill("SIGKILL");
+        network.destroy();
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+interface Moments {
+    readonly faultAt: number;
+    readonly returnAt: number;
+    readonly endAt: number;
+    readonly websockets: number;
+}
+
+/** The numbers of one run, from the users' events. Exported for its unit test. */
+export function measure(
+    events: readonly (PollEvent | WsEvent)[],
+    moments: Moments,
+): Pick<
+    ScenarioResult,
+    | "failedRequests"
+    | "failures"
+    | "longestRequestMs"
+    | "longestStillWaiting"
+    | "firstBackupAnswerMs"
+    | "websocketsServedAgainMs"
+    | "splitWindowMs"
+    | "splitAtEnd"
+> {
+    const { faultAt, returnAt, endAt, websockets } = moments;
+    const polls = events.filter((event): event is PollEvent => event.type === "poll" && event.end >= faultAt);
+    const failed = polls.filter((poll) => poll.error !== undefined || poll.status !== 200);
+    const longest = polls.reduce<PollEvent | undefined>(
+        (worst, poll) => (!worst || poll.end - poll.start > worst.end - worst.start ? poll : worst),
+        undefined,
+    );
+    const fromBackup = polls
+        .filter((poll) => poll.server === "backup" && poll.end < returnAt)
+        .map((poll) => poll.end - faultAt);
+
+    // Each early websocket is unserved from a close until its next message, and while its server is
+    // silent for longer than servedWithinMs (a hung or unreachable server closes nothing). It is served
+    // again at the end of the last such stretch the fault caused; null if that had not ended at the return.
+    let servedAgain: number | null = 0;
+    for (let id = 0; id < websockets; id++) {
+        const own = events
+            .filter((event): event is WsEvent => event.type === "ws" && event.id === id && event.t <= returnAt)
+            .sort((a, b) => a.t - b.t);
+        let lastMessage = own.filter((event) => event.event === "message" && event.t < faultAt).at(-1)?.t ?? faultAt;
+        let closedAt: number | undefined;
+        let clientServedAgain = 0;
+        for (const event of own.filter((candidate) => candidate.t >= faultAt)) {
+            if (event.event === "close") {
+                closedAt = event.t;
+            } else if (event.event === "message") {
+                if (closedAt !== undefined || event.t - lastMessage > servedWithinMs) {
+                    clientServedAgain = event.t - faultAt;
+                }
+                closedAt = undefined;
+                lastMessage = event.t;
+            }
+        }
+        const unservedAtReturn = closedAt !== undefined || returnAt - lastMessage > servedWithinMs;
+        servedAgain = unservedAtReturn || servedAgain === null ? null : Math.max(servedAgain, clientServedAgain);
+    }
+
+    // After the return, every 100 ms: which servers the websockets are being served by.
+    const wsMessages = events.filter(
+        (event): event is WsEvent => event.type === "ws" && event.event === "message" && event.t >= returnAt - 2000,
+    );
+    let split = 0;
+    let splitAtEnd = false;
+    for (let t = returnAt; t <= endAt; t += 100) {
+        const latest = new Map<number, WsEvent>();
+        for (const message of wsMessages) {
+            if (message.t <= t && message.t > t - servedWithinMs) {
+                latest.set(message.id, message);
+            }
+        }
+        const servers = new Set([...latest.values()].map((message) => message.server));
+        if (servers.size > 1) {
+            split += 100;
+            if (t > endAt - 5000) {
+                splitAtEnd = true;
+            }
+        }
+    }
+    return {
+        failedRequests: failed.length,
+        failures: failed.map(
+            (poll) =>
+                `${poll.start - faultAt}..${poll.end - faultAt} ms after the fault: ${poll.error ?? `status ${poll.status}`}`,
+        ),
+        longestRequestMs: longest ? longest.end - longest.start : 0,
+        longestStillWaiting: longest?.error === "still waiting at the end",
+        firstBackupAnswerMs: fromBackup.length > 0 ? Math.min(...fromBackup) : null,
+        websocketsServedAgainMs: servedAgain,
+        splitWindowMs: split,
+        splitAtEnd,
+    };
+}

@@ -1,0 +1,85 @@
+/**
+ * `npm run bench:failover [-- --write docs/benchmarks.md] [--fault-ms 15000] [--observe-ms 60000]`:
+ * every fault of the primary against the original design and the project's, in one run, as one table
+ * side by side (method in tests/benchmarks/failoverBench.ts and docs/benchmarks.md). Needs root (network
+ * namespaces), nginx, nftables and curl, as the README's set-up installs them. About 11 minutes.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { projectDir, renderStack } from "../helpers/render";
+import { faults, runScenario, type ScenarioResult } from "./failoverBench";
+import { judge, renderReport, type BenchmarkRun } from "./report";
+
+async function main(): Promise<void> {
+    const { values } = parseArgs({
+        options: {
+            write: { type: "string" },
+            "fault-ms": { type: "string", default: "15000" },
+            "observe-ms": { type: "string", default: "60000" },
+        },
+    });
+    const renderStarted = Date.now();
+    const render = spawnSync(
+        path.join(projectDir, "node_modules", ".bin", "tsx"),
+        ["scripts/render.ts", "--stack", "prod", "--out", fs.mkdtempSync(path.join(os.tmpdir(), "bench-render-"))],
+        {
+            cwd: projectDir,
+            encoding: "utf8",
+        },
+    );
+    const renderMs = Date.now() - renderStarted;
+    if (render.status !== 0) {
+        throw new Error(`the render of prod failed: ${render.stderr}`);
+    }
+    console.log(`npm run render -- --stack prod: ${(renderMs / 1000).toFixed(1)} s`);
+
+    const rendered = renderStack("test");
+    const results: ScenarioResult[] = [];
+    for (const fault of faults) {
+        for (const design of ["original", "project"] as const) {
+            process.stdout.write(`${design}, primary ${fault} ... `);
+            const result = await runScenario({
+                design,
+                fault,
+                rendered,
+                faultMs: Number(values["fault-ms"]),
+                observeMs: Number(values["observe-ms"]),
+            });
+            results.push(result);
+            console.log("done");
+            for (const failure of result.failures) {
+                console.log(`    failed GET: ${failure}`);
+            }
+        }
+    }
+    fs.rmSync(rendered.dir, { recursive: true, force: true });
+
+    const run: BenchmarkRun = {
+        date: new Date().toISOString().slice(0, 10),
+        machine: `${os.cpus().length} CPUs, ${os.type()} ${os.release()}, Node ${process.version}, ${nginxVersion()}`,
+        renderMs,
+        results,
+    };
+    const report = renderReport(run);
+    console.log(`\n${report.table}`);
+    for (const verdict of judge(results, renderMs)) {
+        console.log(`${verdict.met ? "met" : "MISSED"}: ${verdict.target}: ${verdict.measured}`);
+    }
+    if (values.write) {
+        fs.writeFileSync(values.write, report.document);
+        console.log(`\nwrote ${values.write}`);
+    }
+}
+
+function nginxVersion(): string {
+    const version = spawnSync("nginx", ["-v"], { encoding: "utf8" });
+    return (version.stderr || version.stdout).trim().replace("nginx version: ", "");
+}
+
+main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+});
