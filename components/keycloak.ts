@@ -14,6 +14,7 @@ import {
     scratchVolumes,
     selectorLabels,
     uniqueVolumes,
+    securityExceptions,
 } from "./meta";
 import type { TrustBundle } from "./trustBundle";
 
@@ -171,7 +172,9 @@ export class Keycloak extends pulumi.ComponentResource {
                                     resources: containerResources(args.resources),
                                     // Exception to read-only root: the stock image rebuilds itself at start for the
                                     // build options above (database, health, /auth) into /opt/keycloak/lib/quarkus.
-                                    securityContext: restrictedContainerSecurity({ readOnlyRootFilesystem: false }),
+                                    securityContext: restrictedContainerSecurity({
+                                        writableRoot: securityExceptions.keycloakWritableRoot,
+                                    }),
                                     volumeMounts: [
                                         ...scratch.mounts,
                                         ...(args.trustBundle ? [args.trustBundle.volumeMount()] : []),

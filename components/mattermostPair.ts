@@ -13,6 +13,7 @@ import {
     scratchVolumes,
     selectorLabels,
     uniqueVolumes,
+    securityExceptions,
 } from "./meta";
 import type { LogShipping } from "./logShipping";
 import type { TrustBundle } from "./trustBundle";
@@ -274,7 +275,9 @@ export class MattermostPair extends pulumi.ComponentResource {
                                         resources: containerResources(args.resources),
                                         // Exception to read-only root: Mattermost rewrites client/root.html inside the
                                         // image at every start and exits if it cannot; every data path is an emptyDir.
-                                        securityContext: restrictedContainerSecurity({ readOnlyRootFilesystem: false }),
+                                        securityContext: restrictedContainerSecurity({
+                                            writableRoot: securityExceptions.mattermostWritableRoot,
+                                        }),
                                         volumeMounts: [...scratch.mounts, ...trustMounts],
                                     },
                                     ...(shipper ? [shipper.container] : []),

@@ -19,14 +19,44 @@ export function selectorLabels(name: string): Record<string, string> {
     return { "app.kubernetes.io/name": name, "app.kubernetes.io/instance": partOf };
 }
 
-/** Container hardening of the Pod Security "restricted" profile. */
-export function restrictedContainerSecurity(options: {
-    readOnlyRootFilesystem: boolean;
-}): k8s.types.input.core.v1.SecurityContext {
+/**
+ * Every place a pod of this program departs from the hardening the rest follow (Pod Security
+ * "restricted" plus a read-only root, limits and no service-account token), with the reason. The
+ * components take their exceptions from here, and a test walks every pod of both rendered stacks and
+ * refuses any departure not listed; the README's security section is generated from this list.
+ */
+export const securityExceptions = {
+    mattermostWritableRoot: {
+        workloads: ["mattermost-1", "mattermost-2"],
+        container: "mattermost",
+        rule: "readOnlyRootFilesystem",
+        reason: "Mattermost rewrites client/root.html inside the image at every start and exits if it cannot; every path it keeps data in is an emptyDir.",
+    },
+    keycloakWritableRoot: {
+        workloads: ["keycloak"],
+        container: "keycloak",
+        rule: "readOnlyRootFilesystem",
+        reason: "the stock Keycloak image rebuilds itself at start for the build options it is given (database, health, /auth) into /opt/keycloak/lib/quarkus.",
+    },
+    nginxSharedProcessNamespace: {
+        workloads: ["nginx"],
+        container: "*",
+        rule: "shareProcessNamespace",
+        reason: "the failover guard reloads nginx by signalling its master process, so the pod's containers see each other's processes (as one uid, nothing else is shared).",
+    },
+} as const;
+
+export type SecurityException = (typeof securityExceptions)[keyof typeof securityExceptions];
+
+/** Container hardening of the Pod Security "restricted" profile, read-only root unless an exception says otherwise. */
+export function restrictedContainerSecurity(
+    options:
+        { readOnlyRootFilesystem: true } | { writableRoot: SecurityException & { rule: "readOnlyRootFilesystem" } },
+): k8s.types.input.core.v1.SecurityContext {
     return {
         allowPrivilegeEscalation: false,
         capabilities: { drop: ["ALL"] },
-        readOnlyRootFilesystem: options.readOnlyRootFilesystem,
+        readOnlyRootFilesystem: "readOnlyRootFilesystem" in options,
         runAsNonRoot: true,
     };
 }

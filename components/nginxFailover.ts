@@ -123,8 +123,9 @@ export class NginxFailover extends pulumi.ComponentResource {
                         metadata: { labels: podLabels },
                         spec: {
                             automountServiceAccountToken: false,
-                            // The guard signals nginx's master to reload: one process namespace, one uid. On
-                            // OpenShift the SCC gives every container of the pod the same assigned uid.
+                            // The guard signals nginx's master to reload: one process namespace, one uid (on
+                            // OpenShift the SCC gives every container of the pod the same assigned uid).
+                            // An exception to the hardening: securityExceptions.nginxSharedProcessNamespace.
                             shareProcessNamespace: true,
                             securityContext: restrictedPodSecurity(
                                 args.platform === "openshift"

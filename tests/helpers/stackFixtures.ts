@@ -1,4 +1,9 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as yaml from "yaml";
+import { configKeys, projectName } from "../../config/keys";
 import type { RawConfig } from "../../config/validate";
+import { projectDir } from "./render";
 
 /** A valid test-stack configuration, as Pulumi hands it over; tests change one thing at a time. */
 export const testStackConfig: RawConfig = {
@@ -11,3 +16,29 @@ export const testStackConfig: RawConfig = {
     s3Mode: "inCluster",
     keycloakDatabaseMode: "inCluster",
 };
+
+/**
+ * A stack file's configuration as Pulumi hands it over, with every secret set (and encrypted) and the
+ * push tarball's checksum pinned: what a complete stack looks like before `pulumi up`.
+ */
+export function completeStackConfig(stack: "test" | "prod"): { raw: Record<string, string>; secretKeys: Set<string> } {
+    const document = yaml.parse(fs.readFileSync(path.join(projectDir, `Pulumi.${stack}.yaml`), "utf8")) as {
+        config: Record<string, unknown>;
+    };
+    const prefix = `${projectName}:`;
+    const raw: Record<string, string> = { pushProxyTarballSha256: "a".repeat(64) };
+    for (const [key, value] of Object.entries(document.config)) {
+        if (key.startsWith(prefix)) {
+            raw[key.slice(prefix.length)] = typeof value === "string" ? value : JSON.stringify(value);
+        }
+    }
+    const secretKeys = new Set(
+        Object.entries(configKeys)
+            .filter(([, declaration]) => "secret" in declaration && declaration.secret)
+            .map(([key]) => key),
+    );
+    for (const key of secretKeys) {
+        raw[key] = `secret value of ${key}`;
+    }
+    return { raw, secretKeys };
+}

@@ -1,0 +1,278 @@
+/**
+ * The catalogue of wrong stack configurations (issue 7): what a user may get wrong, and the exact message
+ * the program answers with, before any resource is touched. A test checks every entry against
+ * validateStackConfig; the README's troubleshooting section is generated from it (npm run docs).
+ *
+ * Each entry changes one thing in a valid stack: `Pulumi.<base>.yaml` with every secret set (encrypted)
+ * and the push tarball's checksum pinned. `undefined` removes a key.
+ */
+
+export interface BadInput {
+    /** What the user did. */
+    readonly problem: string;
+    readonly base: "test" | "prod";
+    readonly change: Readonly<Record<string, string | undefined>>;
+    /** The one message the program answers with. */
+    readonly message: string;
+    /** The key is written in plain text instead of encrypted. */
+    readonly plainText?: boolean;
+}
+
+export const badInputs: readonly BadInput[] = [
+    {
+        problem: "A production stack without the database password",
+        base: "prod",
+        change: { databasePassword: undefined },
+        message:
+            "mattermost:databasePassword: is required with databaseMode external and is not set. Set it with: pulumi config set --secret databasePassword",
+    },
+    {
+        problem: "A secret written in plain text into the stack file",
+        plainText: true,
+        base: "prod",
+        change: { databasePassword: "plain" },
+        message:
+            "mattermost:databasePassword: is stored in plain text in the stack file. Remove it and set it with: pulumi config set --secret databasePassword.",
+    },
+    {
+        problem: "A key the program does not know (a typo)",
+        base: "test",
+        change: { hostName: "chat.example.com" },
+        message:
+            "mattermost:hostName: is not a setting of this program. Remove it, or see the configuration reference in the README for the keys there are.",
+    },
+    {
+        problem: "No hostname",
+        base: "test",
+        change: { hostname: undefined },
+        message:
+            "mattermost:hostname: is required. Public host name of the chat, e.g. `chat.example.com`. SiteURL is `https://<hostname>`; Keycloak is served at `https://<hostname>/auth/`. Set it with: pulumi config set hostname <value>.",
+    },
+    {
+        problem: "A hostname with a scheme",
+        base: "test",
+        change: { hostname: "https://chat.example.com" },
+        message:
+            'mattermost:hostname: "https://chat.example.com" is not a fully qualified host name. Use the public DNS name users type, lower-case, without scheme or path, e.g. chat.example.com.',
+    },
+    {
+        problem: "A hostname in upper case",
+        base: "test",
+        change: { hostname: "Chat.Example.com" },
+        message:
+            'mattermost:hostname: "Chat.Example.com" is not a fully qualified host name. Use the public DNS name users type, lower-case, without scheme or path, e.g. chat.example.com.',
+    },
+    {
+        problem: "A boolean that is not one",
+        base: "test",
+        change: { production: "yes" },
+        message: 'mattermost:production: "yes" must be true or false. Set it with: pulumi config set production true.',
+    },
+    {
+        problem: "A number out of range",
+        base: "test",
+        change: { nginxReplicas: "0" },
+        message: 'mattermost:nginxReplicas: "0" must be a whole number from 1 to 10.',
+    },
+    {
+        problem: "A word where a number belongs",
+        base: "test",
+        change: { databasePort: "postgres" },
+        message: 'mattermost:databasePort: "postgres" must be a whole number from 1 to 65535.',
+    },
+    {
+        problem: "A memory size that is not a Kubernetes quantity",
+        base: "test",
+        change: { mattermostMemoryLimit: "4GB" },
+        message:
+            'mattermost:mattermostMemoryLimit: "4GB" is not a Kubernetes quantity. Use e.g. 500m or 2 for CPU, 512Mi or 4Gi for memory.',
+    },
+    {
+        problem: "An image without a tag",
+        base: "test",
+        change: { mattermostImage: "mattermost/mattermost-team-edition" },
+        message:
+            'mattermost:mattermostImage: "mattermost/mattermost-team-edition" has no tag, so it means `latest`. Pin a release tag or a digest, e.g. "repository:1.2.3" or "repository@sha256:<digest>".',
+    },
+    {
+        problem: "An image on latest",
+        base: "test",
+        change: { nginxImage: "nginxinc/nginx-unprivileged:latest" },
+        message:
+            'mattermost:nginxImage: "nginxinc/nginx-unprivileged:latest" has the moving tag "latest". Pin a release tag or a digest, e.g. "repository:1.2.3" or "repository@sha256:<digest>".',
+    },
+    {
+        problem: "Team Edition 11 with the GitLab login",
+        base: "test",
+        change: { mattermostImage: "mattermost/mattermost-team-edition:11.6.1" },
+        message:
+            'mattermost:ssoMode: is "gitlab", but Team Edition 11.6.1 has no GitLab SSO (it left Team Edition in v11.0). Either pin Team Edition 10.11 ESR (mattermostImage mattermost/mattermost-team-edition:10.11.x, past end of support since 2026-08-15), or move to the Enterprise image (mattermostEdition enterprise) with ssoMode "openid" (free Entry) or with a license (mattermostLicensed true) to keep "gitlab".',
+    },
+    {
+        problem: "Team Edition with OpenID Connect",
+        base: "test",
+        change: { ssoMode: "openid" },
+        message:
+            'mattermost:ssoMode: is "openid", but Team Edition has no OpenID Connect login. Use the Enterprise image (mattermostImage mattermost/mattermost-enterprise-edition:<version>, mattermostEdition enterprise), or ssoMode "gitlab" with Team Edition 10.11.',
+    },
+    {
+        problem: "Enterprise 11 with the GitLab login and no license",
+        base: "prod",
+        change: { ssoMode: "gitlab" },
+        message:
+            'mattermost:ssoMode: is "gitlab", but GitLab SSO needs a Professional or Enterprise license from v11 (11.6.1 unlicensed runs as Entry). Set ssoMode to "openid", or install a license and set mattermostLicensed true.',
+    },
+    {
+        problem: "The edition not matching the image",
+        base: "test",
+        change: { mattermostEdition: "enterprise" },
+        message:
+            'mattermost:mattermostEdition: is "enterprise" but mattermostImage is the team edition image (mattermost/mattermost-team-edition). Set mattermostEdition to "team", or use the matching image.',
+    },
+    {
+        problem: "id_loaded push contents without a license",
+        base: "prod",
+        change: { pushNotificationContents: "id_loaded" },
+        message:
+            'mattermost:pushNotificationContents: "id_loaded" needs a licensed Enterprise edition. Use "full", "generic" or "generic_no_channel", or install a license and set mattermostLicensed true.',
+    },
+    {
+        problem: "A removed Mattermost setting",
+        base: "test",
+        change: { mattermostSettings: '["ServiceSettings.EnableOnlyAdminIntegrations=true"]' },
+        message:
+            "mattermost:mattermostSettings: ServiceSettings.EnableOnlyAdminIntegrations is no longer read by Mattermost: Mattermost 4.9 moved it to role permissions (manage_incoming_webhooks, manage_outgoing_webhooks, manage_slash_commands, manage_oauth); remove it and grant those permissions in System Console > User Management > Permissions.",
+    },
+    {
+        problem: "A Mattermost setting the program derives",
+        base: "test",
+        change: { mattermostSettings: '["ServiceSettings.SiteURL=\\"https://other.example.com\\""]' },
+        message:
+            "mattermost:mattermostSettings: ServiceSettings.SiteURL cannot be overridden: it is https://<hostname>; set mattermost:hostname instead.",
+    },
+    {
+        problem: "A secret Mattermost setting in the overrides",
+        base: "test",
+        change: { mattermostSettings: '["EmailSettings.SMTPPassword=\\"x\\""]' },
+        message:
+            "mattermost:mattermostSettings: EmailSettings.SMTPPassword is a secret and would land in a ConfigMap in plain text. Remove it from mattermostSettings; secret settings are generated or built by the program and kept in a Secret.",
+    },
+    {
+        problem: "Insecure outgoing connections in production",
+        base: "prod",
+        change: { mattermostSettings: '["ServiceSettings.EnableInsecureOutgoingConnections=true"]' },
+        message:
+            "mattermost:mattermostSettings: ServiceSettings.EnableInsecureOutgoingConnections=true turns off TLS verification for every outgoing call (S3, push proxy, Keycloak, webhooks) and is refused in a production stack. Trust the private CA instead, or mark the stack production false if it really is a test stack.",
+    },
+    {
+        problem: "An in-cluster database in production",
+        base: "prod",
+        change: { databaseMode: "inCluster" },
+        message:
+            "mattermost:databaseMode: is inCluster in a production stack: its data lives on an emptyDir and is lost whenever the pod restarts. Use the company PostgreSQL (databaseMode external with databaseHost and databasePassword).",
+    },
+    {
+        problem: "An in-cluster Keycloak database in production",
+        base: "prod",
+        change: { keycloakDatabaseMode: "inCluster" },
+        message:
+            "mattermost:keycloakDatabaseMode: is inCluster in a production stack: Keycloak's data (realm, users, sessions) lives on an emptyDir and is lost whenever the pod restarts. Use the company PostgreSQL (keycloakDatabaseMode external).",
+    },
+    {
+        problem: "In-cluster S3 in production",
+        base: "prod",
+        change: { s3Mode: "inCluster" },
+        message:
+            "mattermost:s3Mode: is inCluster in a production stack: its files live on an emptyDir and are lost whenever the pod restarts. Use the company S3 service (s3Mode external with s3Endpoint).",
+    },
+    {
+        problem: "S3 without TLS in production",
+        base: "prod",
+        change: { s3Ssl: "false" },
+        message:
+            "mattermost:s3Ssl: is false in a production stack: files and keys would cross the network in clear text. Set it true and trust the service's CA with companyCaCertificates.",
+    },
+    {
+        problem: "An S3 endpoint with a scheme",
+        base: "prod",
+        change: { s3Endpoint: "https://s3.example.com" },
+        message:
+            'mattermost:s3Endpoint: "https://s3.example.com" has a scheme. Give host[:port] only, e.g. s3.example.com:9000; TLS is s3Ssl.',
+    },
+    {
+        problem: "Plain LDAP in production",
+        base: "prod",
+        change: { adUrls: '["ldap://dc1.corp.example.com:389"]' },
+        message:
+            "mattermost:adUrls: has an ldap:// URL in a production stack: AD passwords would cross the network in clear text. Use ldaps:// (port 636) and trust the domain's CA with companyCaCertificates.",
+    },
+    {
+        problem: "No Active Directory in production",
+        base: "prod",
+        change: { adUrls: "[]" },
+        message:
+            "mattermost:adUrls: is empty in a production stack, so nobody could log in. Set the domain controllers: pulumi config set --path 'adUrls[0]' ldaps://dc1.corp.example.com:636.",
+    },
+    {
+        problem: "Test users in production",
+        base: "prod",
+        change: { testUsers: '["alice:1001:alice@example.com:Alice"]' },
+        message:
+            "mattermost:testUsers: is set in a production stack: local accounts would bypass Active Directory. Remove them and use adUrls.",
+    },
+    {
+        problem: "A test user without a numeric id",
+        base: "test",
+        change: { testUsers: '["alice:abc:alice@example.com:Alice"]' },
+        message:
+            'mattermost:testUsers: entry "alice:abc:alice@example.com:Alice" is not username:id:email:Full Name with a positive numeric id, e.g. alice:1001:alice@example.com:Alice Example.',
+    },
+    {
+        problem: "Text that is not a PEM certificate as the company CA",
+        base: "prod",
+        change: { companyCaCertificates: "not a certificate" },
+        message:
+            "mattermost:companyCaCertificates: contains text that is not a PEM block. Give only -----BEGIN CERTIFICATE----- blocks.",
+    },
+    {
+        problem: "A push host without a pinned host key",
+        base: "prod",
+        change: { pushSshHostKey: "" },
+        message:
+            "mattermost:pushSshHostKey: is required with pushHost: without a pinned host key, whatever answers at the address would be sent the push credentials. Read it on the VM's console (or with ssh-keyscan over a network you trust) and set: pulumi config set pushSshHostKey 'ssh-ed25519 AAAA...'.",
+    },
+    {
+        problem: "An empty firewall allow-list for the push host",
+        base: "prod",
+        change: { pushAllowedCidrs: "[]" },
+        message:
+            "mattermost:pushAllowedCidrs: is empty, so no Mattermost server could reach the push proxy. List the cluster's egress addresses: pulumi config set --path 'pushAllowedCidrs[0]' 10.20.0.0/24.",
+    },
+    {
+        problem: "A push CIDR admitting everyone",
+        base: "prod",
+        change: { pushAllowedCidrs: '["0.0.0.0/0"]' },
+        message: 'mattermost:pushAllowedCidrs: "0.0.0.0/0" admits every address. List only the networks that need it.',
+    },
+    {
+        problem: "A push CIDR with host bits set",
+        base: "prod",
+        change: { pushDeployerCidrs: '["10.10.5.9/24"]' },
+        message:
+            'mattermost:pushDeployerCidrs: "10.10.5.9/24" has host bits set. Write the network, 10.10.5.0/24, or a /32 for one address.',
+    },
+    {
+        problem: "The push tarball's checksum not pinned",
+        base: "prod",
+        change: { pushProxyTarballSha256: undefined },
+        message:
+            "mattermost:pushProxyTarballSha256: is required with pushHost and is not set: the VM installs only a tarball it can verify. Take it from the release's checksums.txt: pulumi config set pushProxyTarballSha256 <64 hex digits>",
+    },
+    {
+        problem: "The push host's SSH key missing",
+        base: "prod",
+        change: { pushSshPrivateKey: undefined },
+        message:
+            'mattermost:pushSshPrivateKey: is required with pushHost and is not set. Set it with: pulumi config set --secret pushSshPrivateKey -- "$(cat <file>)"',
+    },
+];
