@@ -245,12 +245,23 @@ export interface RenderOptions {
     readonly outDir: string;
     /** The stack's config file; Pulumi.<stack>.yaml in projectDir unless given. */
     readonly stackFile?: string;
+    /**
+     * Values for secret keys instead of placeholders, by key: for the secrets audit, which renders with a
+     * distinctive value for every secret and looks where each one lands. Not offered on the command line.
+     */
+    readonly secretValues?: Readonly<Record<string, string>>;
 }
 
 export async function renderStack(options: RenderOptions): Promise<RenderResult> {
     const { projectDir, stack, outDir } = options;
     const { values, secretKeys } = readStackConfig(options.stackFile ?? path.join(projectDir, `Pulumi.${stack}.yaml`));
     const prefix = `${projectName}:`;
+    for (const [key, value] of Object.entries(options.secretValues ?? {})) {
+        values[`${prefix}${key}`] = value;
+        if (!secretKeys.includes(`${prefix}${key}`)) {
+            secretKeys.push(`${prefix}${key}`);
+        }
+    }
     const projectValues = Object.fromEntries(
         Object.entries(values)
             .filter(([key]) => key.startsWith(prefix))

@@ -22,7 +22,10 @@ export interface Finished {
 /** Runs a program without blocking the event loop, bounded in time. */
 export function run(program: string, args: string[], options: { input?: string; timeoutMs?: number } = {}) {
     return new Promise<Finished>((resolve, reject) => {
-        const spawnOptions: SpawnOptions = { timeout: options.timeoutMs ?? 60000, stdio: "pipe" };
+        const spawnOptions: SpawnOptions = {
+            timeout: options.timeoutMs ?? 60000,
+            stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+        };
         const child = spawn(program, args, spawnOptions);
         let stdout = "";
         let stderr = "";
@@ -30,7 +33,9 @@ export function run(program: string, args: string[], options: { input?: string; 
         child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
         child.on("error", reject);
         child.on("close", (status) => resolve({ status, stdout, stderr }));
-        child.stdin?.end(options.input ?? "");
+        // A program may exit before reading all of its input (EPIPE); its exit status tells what happened.
+        child.stdin?.on("error", () => undefined);
+        child.stdin?.end(options.input);
     });
 }
 
