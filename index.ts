@@ -1,12 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { MattermostPair, httpPort } from "./components/mattermostPair";
-import { NginxFailover } from "./components/nginxFailover";
-import { Keycloak, keycloakHttpPort, keycloakService } from "./components/keycloak";
+import { MattermostPair, httpPort, pairLabel } from "./components/mattermostPair";
+import { selectorLabels } from "./components/meta";
+import { NetworkPolicies } from "./components/networkPolicies";
+import { NginxFailover, listenPort } from "./components/nginxFailover";
+import { Keycloak, keycloakClusterPorts, keycloakHttpPort, keycloakService } from "./components/keycloak";
 import { LogShipping } from "./components/logShipping";
 import { Postgres } from "./components/postgres";
 import { PushProxyHost } from "./components/pushProxyHost";
 import { S3Store } from "./components/s3Store";
+import { inClusterS3Port } from "./config/s3";
 import { TrustBundle } from "./components/trustBundle";
 import { externalDatabaseUrl, jdbcPostgresUrl } from "./config/database";
 import { realmEndpoints, renderRealm } from "./config/realm";
@@ -133,6 +136,33 @@ const nginx = new NginxFailover(
     },
     { ...opts, dependsOn: [...opts.dependsOn, pair] },
 );
+
+// Deny by default, then exactly the flows above (names as given to the components).
+if (config.network) {
+    const store = (name: string, port: number, inCluster: boolean) =>
+        inCluster ? { selector: selectorLabels(name), port } : undefined;
+    new NetworkPolicies(
+        "network-policies",
+        {
+            namespace,
+            platform: config.platform,
+            settings: config.network,
+            nginx: { selector: selectorLabels("nginx"), port: listenPort },
+            mattermost: { selector: pairLabel, port: httpPort },
+            keycloak: {
+                selector: selectorLabels("keycloak"),
+                port: keycloakHttpPort,
+                clusterPorts: identity.replicas > 1 ? keycloakClusterPorts : undefined,
+            },
+            realmApply: selectorLabels("keycloak-realm-apply"),
+            mattermostDatabase: store("mattermost-postgres", 5432, config.database.mode === "inCluster"),
+            keycloakDatabase: store("keycloak-postgres", 5432, identity.database.mode === "inCluster"),
+            fileStore: store("mattermost-s3", inClusterS3Port, storage.mode === "inCluster"),
+            logShipping: Boolean(config.logShipping),
+        },
+        opts,
+    );
+}
 
 export const url = config.siteUrl;
 export const namespaceName = namespace;

@@ -23,6 +23,8 @@ export const keycloakType = "mattermost:k8s:Keycloak";
 /** The Service nginx proxies /auth/ to, and keycloak-config-cli talks to. */
 export const keycloakService = "keycloak";
 export const keycloakHttpPort = 8080;
+/** jgroups between clustered pods, and its failure detection (port + 50000). */
+export const keycloakClusterPorts = [7800, 57800];
 const managementPort = 9000;
 const bootstrapAdmin = "bootstrap-admin";
 
@@ -163,7 +165,9 @@ export class Keycloak extends pulumi.ComponentResource {
                                     ports: [
                                         { name: "http", containerPort: keycloakHttpPort },
                                         { name: "management", containerPort: managementPort },
-                                        ...(clustered ? [{ name: "jgroups", containerPort: 7800 }] : []),
+                                        ...(clustered
+                                            ? [{ name: "jgroups", containerPort: keycloakClusterPorts[0] }]
+                                            : []),
                                     ],
                                     // First start migrates the schema and builds the server for these options.
                                     startupProbe: { ...health("started"), periodSeconds: 10, failureThreshold: 60 },
@@ -234,11 +238,12 @@ export class Keycloak extends pulumi.ComponentResource {
         new k8s.batch.v1.Job(
             `${name}-realm-apply`,
             {
-                metadata: { namespace: args.namespace, labels: labels(name, "identity") },
+                metadata: { namespace: args.namespace, labels: labels(`${name}-realm-apply`, "identity-config") },
                 spec: {
                     backoffLimit: 6,
                     template: {
-                        metadata: { labels: labels(name, "identity") },
+                        // Not Keycloak's own labels: its Service and network policy must not take this pod for a server.
+                        metadata: { labels: labels(`${name}-realm-apply`, "identity-config") },
                         spec: {
                             restartPolicy: "OnFailure",
                             automountServiceAccountToken: false,

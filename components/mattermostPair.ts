@@ -57,7 +57,7 @@ export const waitForDatabaseScript =
     'for attempt in $(seq 1 300); do pg_isready -q -h "$DATABASE_HOST" -p "$DATABASE_PORT" -t 2 && exit 0; sleep 2; done; ' +
     'echo "database $DATABASE_HOST:$DATABASE_PORT did not answer" >&2; exit 1';
 /** The label both pods share, for anti-affinity and the disruption budget. */
-const pairLabel = { "mattermost-platform/pair": "mattermost" };
+export const pairLabel = { "mattermost-platform/pair": "mattermost" };
 
 export interface PairMember {
     readonly deployment: k8s.apps.v1.Deployment;

@@ -358,6 +358,52 @@ export const configKeys = {
         default: 10,
         description: "Keycloak SSO session maximum lifespan.",
     },
+    networkPolicies: {
+        type: "boolean",
+        default: true,
+        description:
+            "Deny all traffic in the namespace by default and allow only the flows the platform needs (README, Security). The `*Cidrs` keys name the addresses outside the cluster.",
+    },
+    ingressNamespace: {
+        type: "string",
+        default: "ingress-nginx",
+        description:
+            "Platform `kubernetes`: the namespace of the ingress controller whose pods may reach nginx. On OpenShift the router's namespaces are recognised by their policy-group label.",
+    },
+    publicEndpointCidrs: {
+        type: "array",
+        default: [],
+        description:
+            "Where the chat's public host name leads from inside the cluster (the router's or load balancer's addresses): Mattermost reaches Keycloak there, at its public URL. Required with `networkPolicies`.",
+    },
+    databaseCidrs: {
+        type: "array",
+        default: [],
+        description:
+            "Addresses of the external PostgreSQL server(s). Required with `networkPolicies` and an external database.",
+    },
+    s3Cidrs: {
+        type: "array",
+        default: [],
+        description: "Addresses of the external S3 service. Required with `networkPolicies` and `s3Mode: external`.",
+    },
+    adCidrs: {
+        type: "array",
+        default: [],
+        description:
+            "Addresses of the AD domain controllers in `adUrls`. Required with `networkPolicies` and `adUrls`.",
+    },
+    elkCidrs: {
+        type: "array",
+        default: [],
+        description: "Addresses of `elkEndpoint`. Required with `networkPolicies` and `elkEndpoint`.",
+    },
+    pushHostCidrs: {
+        type: "array",
+        default: [],
+        description:
+            "Addresses of the push VM's front, when `pushHost` is a name (an address is taken as it is). Required with `networkPolicies` and a push host name.",
+    },
     pushHost: {
         type: "string",
         default: "",

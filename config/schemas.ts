@@ -1,4 +1,5 @@
 /** The zod building blocks every config key's schema is made of; each message says how to fix the value. */
+import ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { unpinnedReason } from "./images";
 
@@ -49,3 +50,40 @@ export const stringList = z
         }
     })
     .pipe(z.array(z.string(), { error: "must be a list of strings, one `Section.Key=value` each" }));
+
+/** A network in CIDR notation with no host bits set (nft and firewalld refuse those); never everything. */
+export function cidrProblem(cidr: string): string | undefined {
+    if (!ipaddr.isValidCIDR(cidr)) {
+        return `${JSON.stringify(cidr)} is not a CIDR. Give a network with its prefix length, e.g. 10.20.0.0/24 or 192.0.2.7/32`;
+    }
+    const [address, bits] = ipaddr.parseCIDR(cidr);
+    const network =
+        address.kind() === "ipv4" ? ipaddr.IPv4.networkAddressFromCIDR(cidr) : ipaddr.IPv6.networkAddressFromCIDR(cidr);
+    if (bits === 0) {
+        return `${JSON.stringify(cidr)} admits every address. List only the networks that need it`;
+    }
+    if (network.toString() !== address.toString()) {
+        return `${JSON.stringify(cidr)} has host bits set. Write the network, ${network.toString()}/${bits}, or a /${address.kind() === "ipv4" ? 32 : 128} for one address`;
+    }
+    return undefined;
+}
+
+export const cidrList = z
+    .string()
+    .transform((text, context) => {
+        try {
+            return JSON.parse(text) as unknown;
+        } catch {
+            context.addIssue({ code: "custom", message: "is not a list. Write it as a YAML list of CIDRs" });
+            return z.NEVER;
+        }
+    })
+    .pipe(z.array(z.string(), { error: "must be a list of CIDRs, e.g. [10.20.0.0/24]" }))
+    .superRefine((cidrs, context) => {
+        for (const cidr of cidrs) {
+            const problem = cidrProblem(cidr);
+            if (problem) {
+                context.addIssue({ code: "custom", message: problem });
+            }
+        }
+    });

@@ -275,4 +275,25 @@ export const badInputs: readonly BadInput[] = [
         message:
             'mattermost:pushSshPrivateKey: is required with pushHost and is not set. Set it with: pulumi config set --secret pushSshPrivateKey -- "$(cat <file>)"',
     },
+    {
+        problem: "Network policies on, and the external database's addresses not listed",
+        base: "prod",
+        change: { databaseCidrs: "[]" },
+        message:
+            "mattermost:databaseCidrs: is empty, but with networkPolicies true (deny by default) Mattermost and Keycloak reach the external PostgreSQL only at the addresses listed here. Set them: pulumi config set --path 'databaseCidrs[0]' 10.50.0.0/24, or set networkPolicies false.",
+    },
+    {
+        problem: "Network policies on, and no address for the chat's public name",
+        base: "test",
+        change: { publicEndpointCidrs: "[]" },
+        message:
+            "mattermost:publicEndpointCidrs: is empty, but with networkPolicies true (deny by default) Mattermost reaches Keycloak at the chat's public URL only at the addresses listed here. Set them: pulumi config set --path 'publicEndpointCidrs[0]' 10.0.0.10/32, or set networkPolicies false.",
+    },
+    {
+        problem: "A push host given by name, and its addresses not listed",
+        base: "prod",
+        change: { pushHostCidrs: "[]" },
+        message:
+            "mattermost:pushHostCidrs: is empty, but with networkPolicies true (deny by default) Mattermost reaches the push VM only at the addresses listed here. Set them: pulumi config set --path 'pushHostCidrs[0]' 10.54.0.7/32, or set networkPolicies false.",
+    },
 ];

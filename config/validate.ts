@@ -12,6 +12,7 @@ import { mattermostFileTarget } from "./filebeat";
 import { mattermostClientId, realmEndpoints } from "./realm";
 import { inClusterS3Endpoint } from "./s3";
 import { parseCaCertificates } from "./trust";
+import { networkFieldSchemas, portOf, validateNetwork, type NetworkSettings } from "./validateNetwork";
 import { pushFieldSchemas, validatePush, type PushHostSettings } from "./validatePush";
 import {
     applyOverrides,
@@ -148,6 +149,8 @@ export interface StackSettings {
     readonly logShipping?: LogShippingSettings;
     /** The push proxy VM; absent: no push notifications. */
     readonly push?: PushHostSettings;
+    /** Deny by default and allow the platform's flows; absent with networkPolicies false. */
+    readonly network?: NetworkSettings;
 }
 
 export interface ValidationResult {
@@ -309,6 +312,7 @@ const fieldSchemas = {
     ssoSessionIdleMinutes: integer(1, 24 * 60),
     ssoSessionMaxHours: integer(1, 24 * 30),
     ...pushFieldSchemas,
+    ...networkFieldSchemas,
 } satisfies Record<ConfigKeyName, z.ZodType>;
 
 type Fields = { [K in ConfigKeyName]: z.output<(typeof fieldSchemas)[K]> };
@@ -694,6 +698,28 @@ export function validateStackConfig(
         }
     }
 
+    // Network policies: where the services outside the cluster are.
+    const networkKeys = Object.keys(networkFieldSchemas) as (keyof typeof networkFieldSchemas)[];
+    const network =
+        has(...networkKeys) &&
+        has("databaseMode", "keycloakDatabaseMode", "databasePort", "keycloakDatabasePort", "s3Mode", "s3Endpoint") &&
+        has("s3Ssl", "adUrls", "elkEndpoint")
+            ? validateNetwork(
+                  f,
+                  {
+                      databasePorts: [
+                          ...(f.databaseMode === "external" ? [f.databasePort] : []),
+                          ...(f.keycloakDatabaseMode === "external" ? [f.keycloakDatabasePort] : []),
+                      ],
+                      s3Port: f.s3Mode === "external" ? portOf(f.s3Endpoint, f.s3Ssl ? 443 : 80) : undefined,
+                      adPorts: f.adUrls.map((url) => portOf(url, url.startsWith("ldaps:") ? 636 : 389)),
+                      elkPort: f.elkEndpoint ? portOf(f.elkEndpoint, 443) : undefined,
+                      pushHost: push ? { address: push.hostIsAddress ? push.host : undefined } : undefined,
+                  },
+                  problem,
+              )
+            : undefined;
+
     if (errors.length > 0 || !version || !settings) {
         return { errors, warnings, missingSecrets, missingValues };
     }
@@ -815,6 +841,7 @@ export function validateStackConfig(
                   }
                 : undefined,
             push,
+            network,
         },
     };
 }

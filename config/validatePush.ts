@@ -6,7 +6,7 @@ import ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { fullKey, type ConfigKeyName } from "./keys";
 import type { FirewallInput, PushProxySettings } from "./pushProxy";
-import { bool, hostnamePattern, integer, oneOf } from "./schemas";
+import { bool, cidrList, hostnamePattern, integer, oneOf } from "./schemas";
 
 export interface PushHostSettings {
     /** Name or IPv4 address in PushNotificationServer and the front's certificate. */
@@ -20,43 +20,6 @@ export interface PushHostSettings {
 }
 
 const isIpv4 = (value: string) => ipaddr.IPv4.isValidFourPartDecimal(value);
-
-/** A network in CIDR notation with no host bits set (nft and firewalld refuse those); never everything. */
-function cidrProblem(cidr: string): string | undefined {
-    if (!ipaddr.isValidCIDR(cidr)) {
-        return `${JSON.stringify(cidr)} is not a CIDR. Give a network with its prefix length, e.g. 10.20.0.0/24 or 192.0.2.7/32`;
-    }
-    const [address, bits] = ipaddr.parseCIDR(cidr);
-    const network =
-        address.kind() === "ipv4" ? ipaddr.IPv4.networkAddressFromCIDR(cidr) : ipaddr.IPv6.networkAddressFromCIDR(cidr);
-    if (bits === 0) {
-        return `${JSON.stringify(cidr)} admits every address. List only the networks that need it`;
-    }
-    if (network.toString() !== address.toString()) {
-        return `${JSON.stringify(cidr)} has host bits set. Write the network, ${network.toString()}/${bits}, or a /${address.kind() === "ipv4" ? 32 : 128} for one address`;
-    }
-    return undefined;
-}
-
-const cidrList = z
-    .string()
-    .transform((text, context) => {
-        try {
-            return JSON.parse(text) as unknown;
-        } catch {
-            context.addIssue({ code: "custom", message: "is not a list. Write it as a YAML list of CIDRs" });
-            return z.NEVER;
-        }
-    })
-    .pipe(z.array(z.string(), { error: "must be a list of CIDRs, e.g. [10.20.0.0/24]" }))
-    .superRefine((cidrs, context) => {
-        for (const cidr of cidrs) {
-            const problem = cidrProblem(cidr);
-            if (problem) {
-                context.addIssue({ code: "custom", message: problem });
-            }
-        }
-    });
 
 const hostOrAddress = (example: string) =>
     z.string().refine((value) => value === "" || hostnamePattern.test(value) || isIpv4(value), {

@@ -15,6 +15,7 @@ export const testStackConfig: RawConfig = {
     databaseMode: "inCluster",
     s3Mode: "inCluster",
     keycloakDatabaseMode: "inCluster",
+    publicEndpointCidrs: '["10.60.255.10/32"]',
 };
 
 /**

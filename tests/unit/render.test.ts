@@ -302,11 +302,14 @@ describe("render refuses bad configuration", () => {
         );
         await expect(render).rejects.toThrow(
             new RenderConfigError(
-                'The stack configuration has 5 problem(s):\n  - mattermost:platform: "gke" is not allowed. Use "kubernetes" or "openshift".\n' +
+                'The stack configuration has 8 problem(s):\n  - mattermost:platform: "gke" is not allowed. Use "kubernetes" or "openshift".\n' +
                     "  - mattermost:s3Endpoint: is required with s3Mode external. Set it to the S3 service's host[:port]: pulumi config set s3Endpoint <host>.\n" +
                     "  - mattermost:keycloakDatabaseHost: is required with keycloakDatabaseMode external (databaseHost, its fallback, is empty too). Set it: pulumi config set keycloakDatabaseHost <host>.\n" +
                     "  - mattermost:adUrls: is empty in a production stack, so nobody could log in. Set the domain controllers: pulumi config set --path 'adUrls[0]' ldaps://dc1.corp.example.com:636.\n" +
-                    "  - mattermost:databaseHost: is required with databaseMode external. Set it to the PostgreSQL host name: pulumi config set databaseHost <host>.",
+                    "  - mattermost:databaseHost: is required with databaseMode external. Set it to the PostgreSQL host name: pulumi config set databaseHost <host>.\n" +
+                    "  - mattermost:publicEndpointCidrs: is empty, but with networkPolicies true (deny by default) Mattermost reaches Keycloak at the chat's public URL only at the addresses listed here. Set them: pulumi config set --path 'publicEndpointCidrs[0]' 10.0.0.10/32, or set networkPolicies false.\n" +
+                    "  - mattermost:databaseCidrs: is empty, but with networkPolicies true (deny by default) Mattermost and Keycloak reach the external PostgreSQL only at the addresses listed here. Set them: pulumi config set --path 'databaseCidrs[0]' 10.50.0.0/24, or set networkPolicies false.\n" +
+                    "  - mattermost:s3Cidrs: is empty, but with networkPolicies true (deny by default) Mattermost reaches the external S3 service only at the addresses listed here. Set them: pulumi config set --path 's3Cidrs[0]' 10.51.0.0/24, or set networkPolicies false.",
             ),
         );
         expect(fs.existsSync(outDir)).toBe(false);

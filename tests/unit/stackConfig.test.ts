@@ -12,6 +12,10 @@ const prodConfig = {
     "mattermost:adUrls": '["ldaps://dc1.corp.example.com:636"]',
     "mattermost:adBindDn": "CN=svc-keycloak,DC=corp,DC=example,DC=com",
     "mattermost:adUsersDn": "OU=Staff,DC=corp,DC=example,DC=com",
+    "mattermost:publicEndpointCidrs": '["10.40.255.10/32"]',
+    "mattermost:databaseCidrs": '["10.50.0.0/24"]',
+    "mattermost:s3Cidrs": '["10.51.0.0/24"]',
+    "mattermost:adCidrs": '["10.52.0.10/32"]',
 };
 /** Every secret prod needs, encrypted as the CLI hands them over. */
 const prodSecrets = {

@@ -14,6 +14,10 @@ const production: RawConfig = {
     adBindDn: "CN=svc-keycloak,DC=corp,DC=example,DC=com",
     adUsersDn: "OU=Staff,DC=corp,DC=example,DC=com",
     adBindPassword: "bind-secret",
+    publicEndpointCidrs: '["10.40.255.10/32"]',
+    databaseCidrs: '["10.50.0.0/24"]',
+    s3Cidrs: '["10.51.0.0/24"]',
+    adCidrs: '["10.52.0.10/32"]',
 };
 
 /** The keys the stack file stores encrypted. */
@@ -129,7 +133,15 @@ describe("validateStackConfig", () => {
         expect(errorsOf({ ...valid, ...insecure })).toEqual([
             "mattermost:mattermostSettings: ServiceSettings.EnableInsecureOutgoingConnections=true while a private CA is configured: the CA is in the trust bundle of every pod, so verification works and must stay on. Remove the override.",
         ]);
-        expect(errorsOf({ ...valid, ...insecure, s3Mode: "external", s3Endpoint: "s3.test.example.com" })).toEqual([]);
+        expect(
+            errorsOf({
+                ...valid,
+                ...insecure,
+                s3Mode: "external",
+                s3Endpoint: "s3.test.example.com",
+                s3Cidrs: '["10.51.0.0/24"]',
+            }),
+        ).toEqual([]);
     });
 
     it.each<[string, RawConfig, string]>([

@@ -9,6 +9,7 @@ const withPush: RawConfig = {
     pushSshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBN+2cwAkEskfiFy+tc/j4MMK4PqCT74fTZeyJwASvY4",
     pushSshPrivateKey: "key",
     pushAllowedCidrs: '["10.60.0.0/24"]',
+    pushHostCidrs: '["10.60.254.7/32"]',
     pushDeployerCidrs: '["10.10.5.0/24"]',
     pushProxyTarballSha256: "a".repeat(64),
     pushAppleTopic: "com.example.chat",
