@@ -5,6 +5,7 @@ import { selectorLabels } from "./components/meta";
 import { NetworkPolicies } from "./components/networkPolicies";
 import { NginxFailover, listenPort } from "./components/nginxFailover";
 import { Keycloak, keycloakClusterPorts, keycloakHttpPort, keycloakService } from "./components/keycloak";
+import { Deprovisioning } from "./components/deprovisioning";
 import { LogShipping } from "./components/logShipping";
 import { Postgres } from "./components/postgres";
 import { PushProxyHost } from "./components/pushProxyHost";
@@ -137,6 +138,28 @@ const nginx = new NginxFailover(
     { ...opts, dependsOn: [...opts.dependsOn, pair] },
 );
 
+// Shuts out people disabled in AD: Keycloak directly, Mattermost's API through nginx.
+const cluster = (service: string) => `${service}.${config.namespace}.svc.cluster.local`;
+if (config.deprovision) {
+    new Deprovisioning(
+        "deprovision",
+        {
+            namespace,
+            schedule: config.deprovision.schedule,
+            image: config.deprovision.image,
+            keycloakUrl: `http://${cluster(keycloakService)}:${keycloakHttpPort}/auth`,
+            clientSecret: keycloak.deprovisionClientSecret,
+            mattermostUrl: `http://${cluster("nginx")}:${listenPort}`,
+            mattermostToken: config.deprovision.mattermostToken,
+            authService: config.mattermost.ssoMode,
+            allowList: config.deprovision.allowList,
+            dryRun: config.deprovision.dryRun,
+            maxPerRun: config.deprovision.maxPerRun,
+        },
+        opts,
+    );
+}
+
 // Deny by default, then exactly the flows above (names as given to the components).
 if (config.network) {
     const store = (name: string, port: number, inCluster: boolean) =>
@@ -155,6 +178,7 @@ if (config.network) {
                 clusterPorts: identity.replicas > 1 ? keycloakClusterPorts : undefined,
             },
             realmApply: selectorLabels("keycloak-realm-apply"),
+            deprovision: config.deprovision ? selectorLabels("deprovision") : undefined,
             mattermostDatabase: store("mattermost-postgres", 5432, config.database.mode === "inCluster"),
             keycloakDatabase: store("keycloak-postgres", 5432, identity.database.mode === "inCluster"),
             fileStore: store("mattermost-s3", inClusterS3Port, storage.mode === "inCluster"),

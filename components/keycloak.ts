@@ -58,6 +58,8 @@ export interface KeycloakArgs {
 export class Keycloak extends pulumi.ComponentResource {
     /** Secret of the realm's mattermost client, for Mattermost's SSO settings. */
     public readonly clientSecret: pulumi.Output<string>;
+    /** The secret of the deprovisioning job's service-account client. */
+    public readonly deprovisionClientSecret: pulumi.Output<string>;
     public readonly adminPassword: pulumi.Output<string>;
     /** Set when the realm has test users. */
     public readonly testUserPassword?: pulumi.Output<string>;
@@ -72,6 +74,11 @@ export class Keycloak extends pulumi.ComponentResource {
         );
         const clientSecret = new random.RandomPassword(
             `${name}-client-secret`,
+            { length: 48, special: false },
+            { parent: this },
+        );
+        const deprovisionClientSecret = new random.RandomPassword(
+            `${name}-deprovision-client-secret`,
             { length: 48, special: false },
             { parent: this },
         );
@@ -225,6 +232,7 @@ export class Keycloak extends pulumi.ComponentResource {
                 metadata: { namespace: args.namespace, labels: labels(name, "identity") },
                 stringData: {
                     [realmSecretVariables.clientSecret]: clientSecret.result,
+                    [realmSecretVariables.deprovisionClientSecret]: deprovisionClientSecret.result,
                     ...(args.adBindPassword !== undefined
                         ? { [realmSecretVariables.adBindPassword]: args.adBindPassword }
                         : {}),
@@ -298,10 +306,12 @@ export class Keycloak extends pulumi.ComponentResource {
 
         // Marked secret here too, not only by the provider's schema, so no consumer can lose it.
         this.clientSecret = pulumi.secret(clientSecret.result);
+        this.deprovisionClientSecret = pulumi.secret(deprovisionClientSecret.result);
         this.adminPassword = pulumi.secret(adminPassword.result);
         this.testUserPassword = testUserPassword && pulumi.secret(testUserPassword.result);
         this.registerOutputs({
             clientSecret: this.clientSecret,
+            deprovisionClientSecret: this.deprovisionClientSecret,
             adminPassword: this.adminPassword,
             testUserPassword: this.testUserPassword,
         });

@@ -23,6 +23,8 @@ export interface NetworkPoliciesArgs {
     readonly keycloak: Workload & { readonly clusterPorts?: readonly number[] };
     /** The Job that applies the realm: it calls Keycloak's admin API. */
     readonly realmApply: Selector;
+    /** The deprovisioning job: Keycloak's admin API, and Mattermost's API through nginx. */
+    readonly deprovision?: Selector;
     /** In-cluster stores of test stacks; absent when the company's services are used. */
     readonly mattermostDatabase?: Workload;
     readonly keycloakDatabase?: Workload;
@@ -109,8 +111,9 @@ export class NetworkPolicies extends pulumi.ComponentResource {
                 ? { namespaceSelector: { matchLabels: { "network.openshift.io/policy-group": "ingress" } } }
                 : { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": settings.ingressNamespace } } };
 
+        const deprovision = args.deprovision ? [pods(args.deprovision)] : [];
         policy("nginx", args.nginx.selector, {
-            ingress: [{ peers: [router], ports: [args.nginx.port] }],
+            ingress: [{ peers: [router, ...deprovision], ports: [args.nginx.port] }],
             egress: [
                 { peers: [pods(args.mattermost.selector)], ports: [args.mattermost.port] },
                 { peers: [pods(args.keycloak.selector)], ports: [args.keycloak.port] },
@@ -143,7 +146,10 @@ export class NetworkPolicies extends pulumi.ComponentResource {
         const cluster = args.keycloak.clusterPorts ? [...args.keycloak.clusterPorts] : undefined;
         policy("keycloak", args.keycloak.selector, {
             ingress: [
-                { peers: [pods(args.nginx.selector), pods(args.realmApply)], ports: [args.keycloak.port] },
+                {
+                    peers: [pods(args.nginx.selector), pods(args.realmApply), ...deprovision],
+                    ports: [args.keycloak.port],
+                },
                 ...(cluster ? [{ peers: [pods(args.keycloak.selector)], ports: cluster }] : []),
             ],
             egress: [
@@ -157,6 +163,15 @@ export class NetworkPolicies extends pulumi.ComponentResource {
         policy("keycloak-realm-apply", args.realmApply, {
             egress: [{ peers: [pods(args.keycloak.selector)], ports: [args.keycloak.port] }],
         });
+
+        if (args.deprovision) {
+            policy("deprovision", args.deprovision, {
+                egress: [
+                    { peers: [pods(args.keycloak.selector)], ports: [args.keycloak.port] },
+                    { peers: [pods(args.nginx.selector)], ports: [args.nginx.port] },
+                ],
+            });
+        }
 
         const stores: [string, Workload | undefined, Selector][] = [
             ["mattermost-database", args.mattermostDatabase, args.mattermost.selector],

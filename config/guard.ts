@@ -1,27 +1,36 @@
 /**
- * The failover guard's program and arguments as the nginx pods get them (DESIGN decision 4). The
- * source is scripts/failoverGuard.ts; the pods run it as JavaScript from a ConfigMap in a pinned Node
- * image, so this transpiles it (TypeScript's own compiler, which runs the Pulumi program anyway).
+ * The programs the pods run from ConfigMaps in a pinned Node image, so no image is built: the failover
+ * guard beside nginx (DESIGN decision 4) and the deprovisioning job (decision 9). Their sources are in
+ * scripts/; this transpiles them with TypeScript's own compiler, which runs the Pulumi program anyway.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as ts from "typescript";
 
-export const guardSource = path.join(__dirname, "..", "scripts", "failoverGuard.ts");
 export const guardScriptName = "failover-guard.js";
+export const deprovisionScriptName = "deprovision.js";
 
-/** The guard as one CommonJS file for Node 20, byte-identical for the same source. */
-export function renderGuardScript(): string {
-    const output = ts.transpileModule(fs.readFileSync(guardSource, "utf8"), {
+/** A self-contained program of scripts/ as one CommonJS file for Node 20, byte-identical for the same source. */
+function transpiled(sourceName: string): string {
+    const source = fs.readFileSync(path.join(__dirname, "..", "scripts", sourceName), "utf8");
+    const output = ts.transpileModule(source, {
         compilerOptions: {
             target: ts.ScriptTarget.ES2022,
             module: ts.ModuleKind.CommonJS,
             esModuleInterop: true,
             removeComments: false,
         },
-        fileName: "failoverGuard.ts",
+        fileName: sourceName,
     });
-    return `// Transpiled from scripts/failoverGuard.ts by the mattermost Pulumi program (config/guard.ts).\n${output.outputText}`;
+    return `// Transpiled from scripts/${sourceName} by the mattermost Pulumi program (config/guard.ts).\n${output.outputText}`;
+}
+
+export function renderGuardScript(): string {
+    return transpiled("failoverGuard.ts");
+}
+
+export function renderDeprovisionScript(): string {
+    return transpiled("deprovision.ts");
 }
 
 /** Where the guard writes the servers of nginx's upstream, under nginx's runtime directory. */

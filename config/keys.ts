@@ -105,11 +105,11 @@ export const configKeys = {
         description: "Unprivileged nginx image, pinned by a version tag or a digest.",
     },
     nginxReplicas: { type: "integer", default: 2, description: "Number of nginx pods in front of the pair." },
-    failoverGuardImage: {
+    nodeImage: {
         type: "string",
         default: "node:20.19.4-alpine3.22",
         description:
-            "Node.js image, pinned, that runs the failover guard beside nginx in each nginx pod (its program comes from a ConfigMap).",
+            "Node.js image, pinned, that runs the failover guard beside nginx and the deprovisioning job (their programs come from ConfigMaps, so no image is built).",
     },
     nginxCpuRequest: { type: "string", default: "100m", description: "CPU request of each nginx pod." },
     nginxMemoryRequest: { type: "string", default: "64Mi", description: "Memory request of each nginx pod." },
@@ -403,6 +403,35 @@ export const configKeys = {
         default: [],
         description:
             "Addresses of the push VM's front, when `pushHost` is a name (an address is taken as it is). Required with `networkPolicies` and a push host name.",
+    },
+    deprovisionSchedule: {
+        type: "string",
+        default: "*/5 * * * *",
+        description:
+            "Cron schedule of the job that deactivates Mattermost accounts of people disabled in or removed from AD (README, Security). Empty: no job.",
+    },
+    deprovisionMattermostToken: {
+        type: "string",
+        secret: true,
+        default: "",
+        description:
+            "Access token of a Mattermost system-admin bot the job acts as (create it after the first start). Unset: the job is created suspended.",
+    },
+    deprovisionAllowList: {
+        type: "array",
+        default: [],
+        description: "Mattermost usernames the job never deactivates (break-glass admins).",
+    },
+    deprovisionDryRun: {
+        type: "boolean",
+        default: false,
+        description: "The job only reports what it would deactivate.",
+    },
+    deprovisionMaxPerRun: {
+        type: "integer",
+        default: 20,
+        description:
+            "Most accounts one run may deactivate; more and it refuses and reports, so a broken directory cannot empty the chat.",
     },
     pushHost: {
         type: "string",

@@ -15,6 +15,7 @@ export const realmSecretVariables = {
     clientSecret: "MATTERMOST_CLIENT_SECRET",
     adBindPassword: "AD_BIND_PASSWORD",
     testUserPassword: "TEST_USER_PASSWORD",
+    deprovisionClientSecret: "DEPROVISION_CLIENT_SECRET",
 } as const;
 
 const placeholder = (variable: string) => `$(env:${variable})`;
@@ -233,6 +234,37 @@ function testUser(user: TestUser) {
 }
 
 /** The realm, as keycloak-config-cli applies it; the same input always gives the same text. */
+/** The deprovisioning job's client: a service account with the fewest realm-management roles it needs. */
+export const deprovisionClientId = "mattermost-deprovision";
+export const deprovisionRoles = ["view-realm", "view-users", "query-users", "manage-users"];
+
+function deprovisionClient() {
+    return {
+        clientId: deprovisionClientId,
+        name: "Mattermost deprovisioning job",
+        description: "Reads users, triggers the AD sync and logs disabled users out (scripts/deprovision.ts)",
+        protocol: "openid-connect",
+        enabled: true,
+        publicClient: false,
+        clientAuthenticatorType: "client-secret",
+        secret: placeholder(realmSecretVariables.deprovisionClientSecret),
+        standardFlowEnabled: false,
+        implicitFlowEnabled: false,
+        directAccessGrantsEnabled: false,
+        serviceAccountsEnabled: true,
+        fullScopeAllowed: false,
+    };
+}
+
+function deprovisionServiceAccount() {
+    return {
+        username: `service-account-${deprovisionClientId}`,
+        enabled: true,
+        serviceAccountClientId: deprovisionClientId,
+        clientRoles: { "realm-management": deprovisionRoles },
+    };
+}
+
 export function renderRealm(input: RealmInput): string {
     const gitlab = input.ssoMode === "gitlab";
     const realm = {
@@ -281,6 +313,7 @@ export function renderRealm(input: RealmInput): string {
                 optionalClientScopes: [],
                 protocolMappers: protocolMappers(),
             },
+            deprovisionClient(),
         ],
         components: {
             "org.keycloak.userprofile.UserProfileProvider": [userProfile()],
@@ -288,7 +321,7 @@ export function renderRealm(input: RealmInput): string {
                 ? { "org.keycloak.storage.UserStorageProvider": [activeDirectory(input.directory)] }
                 : {}),
         },
-        ...(input.testUsers.length > 0 ? { users: input.testUsers.map(testUser) } : {}),
+        users: [deprovisionServiceAccount(), ...input.testUsers.map(testUser)],
     };
     return `${JSON.stringify(realm, null, 2)}\n`;
 }

@@ -42,6 +42,9 @@ export interface StackConfig extends StackSettings {
         readonly adBindPassword?: pulumi.Output<string>;
     };
     readonly push?: PushHostSettings & { readonly secrets: PushSecrets };
+    readonly deprovision?: NonNullable<StackSettings["deprovision"]> & {
+        readonly mattermostToken?: pulumi.Output<string>;
+    };
 }
 
 export class ConfigError extends Error {
@@ -116,6 +119,12 @@ export function loadStackConfig(): StackConfig {
                     ? { ...settings.identity.database, password: config.requireSecret("keycloakDatabasePassword") }
                     : settings.identity.database,
             adBindPassword: settings.identity.directory ? config.requireSecret("adBindPassword") : undefined,
+        },
+        deprovision: settings.deprovision && {
+            ...settings.deprovision,
+            mattermostToken: settings.deprovision.hasToken
+                ? config.requireSecret("deprovisionMattermostToken")
+                : undefined,
         },
         push: settings.push && {
             ...settings.push,

@@ -151,6 +151,16 @@ export interface StackSettings {
     readonly push?: PushHostSettings;
     /** Deny by default and allow the platform's flows; absent with networkPolicies false. */
     readonly network?: NetworkSettings;
+    /** The job that shuts out people disabled in AD; absent with an empty schedule. */
+    readonly deprovision?: {
+        readonly schedule: string;
+        readonly image: string;
+        readonly allowList: readonly string[];
+        readonly dryRun: boolean;
+        readonly maxPerRun: number;
+        /** Without the Mattermost token the CronJob is created suspended. */
+        readonly hasToken: boolean;
+    };
 }
 
 export interface ValidationResult {
@@ -191,7 +201,16 @@ const fieldSchemas = {
     mattermostMemoryLimit: quantity,
     nginxImage: pinnedImage,
     nginxReplicas: integer(1, 10),
-    failoverGuardImage: pinnedImage,
+    nodeImage: pinnedImage,
+    deprovisionSchedule: z.string().regex(/^(|(\S+\s+){4}\S+)$/, {
+        error: 'is not a cron schedule of five fields. Give e.g. "*/5 * * * *", or leave it empty for no job',
+    }),
+    deprovisionMattermostToken: z.string(),
+    deprovisionAllowList: stringList.pipe(
+        z.array(z.string().regex(/^[a-z0-9._-]+$/, { error: "has an entry that is not a Mattermost username" })),
+    ),
+    deprovisionDryRun: bool("deprovisionDryRun"),
+    deprovisionMaxPerRun: integer(1, 10000),
     nginxCpuRequest: quantity,
     nginxMemoryRequest: quantity,
     nginxCpuLimit: quantity,
@@ -698,6 +717,12 @@ export function validateStackConfig(
         }
     }
 
+    if (has("deprovisionSchedule") && f.deprovisionSchedule && !raw.deprovisionMattermostToken) {
+        warnings.push(
+            `${fullKey("deprovisionMattermostToken")}: is not set, so the deprovisioning job is created suspended: people disabled in AD keep their Mattermost sessions. Once Mattermost runs, create a system-admin bot with an access token and set it: pulumi config set --secret deprovisionMattermostToken`,
+        );
+    }
+
     // Network policies: where the services outside the cluster are.
     const networkKeys = Object.keys(networkFieldSchemas) as (keyof typeof networkFieldSchemas)[];
     const network =
@@ -795,7 +820,7 @@ export function validateStackConfig(
             },
             nginx: {
                 image: f.nginxImage,
-                guardImage: f.failoverGuardImage,
+                guardImage: f.nodeImage,
                 replicas: f.nginxReplicas,
                 resources: resources("nginx"),
                 dnsResolver:
@@ -842,6 +867,16 @@ export function validateStackConfig(
                 : undefined,
             push,
             network,
+            deprovision: f.deprovisionSchedule
+                ? {
+                      schedule: f.deprovisionSchedule,
+                      image: f.nodeImage,
+                      allowList: f.deprovisionAllowList,
+                      dryRun: f.deprovisionDryRun,
+                      maxPerRun: f.deprovisionMaxPerRun,
+                      hasToken: Boolean(raw.deprovisionMattermostToken),
+                  }
+                : undefined,
         },
     };
 }

@@ -378,6 +378,7 @@ describe("Keycloak", () => {
         );
         expect(Object.keys(realmSecrets?.inputs.stringData.value).sort()).toEqual([
             "AD_BIND_PASSWORD",
+            "DEPROVISION_CLIENT_SECRET",
             "MATTERMOST_CLIENT_SECRET",
         ]);
     });

@@ -111,18 +111,17 @@ interface Workload {
 }
 
 function workloads(rendered: Rendered): Workload[] {
+    type Template = { metadata: { labels: Labels }; spec: { containers: { ports?: { containerPort: number }[] }[] } };
     return rendered.manifests.flatMap((manifest) => {
-        if (manifest.kind !== "Deployment" && manifest.kind !== "Job") {
+        const spec = manifest.spec as { template?: Template; jobTemplate?: { spec: { template: Template } } };
+        const template = ["Deployment", "Job"].includes(String(manifest.kind))
+            ? spec.template
+            : manifest.kind === "CronJob"
+              ? spec.jobTemplate?.spec.template
+              : undefined;
+        if (!template) {
             return [];
         }
-        const template = (
-            manifest.spec as {
-                template: {
-                    metadata: { labels: Labels };
-                    spec: { containers: { ports?: { containerPort: number }[] }[] };
-                };
-            }
-        ).template;
         const name = (manifest.metadata as { name: string }).name.replace(/-[0-9a-f]{8}$/, "");
         const ports = template.spec.containers.flatMap((container) =>
             (container.ports ?? []).map((port) => port.containerPort),
@@ -201,6 +200,8 @@ describe("network policies of the test stack", () => {
                 "mattermost-2 -> public-endpoint:443",
                 "keycloak -> keycloak-postgres:5432",
                 "keycloak-realm-apply -> keycloak:8080",
+                "deprovision -> keycloak:8080",
+                "deprovision -> nginx:8080",
             ].sort(),
         );
     });
@@ -252,6 +253,8 @@ describe("network policies of the prod stack", () => {
                 "keycloak -> keycloak:7800",
                 "keycloak -> keycloak:57800",
                 "keycloak-realm-apply -> keycloak:8080",
+                "deprovision -> keycloak:8080",
+                "deprovision -> nginx:8080",
                 ...shippers,
             ].sort(),
         );

@@ -54,11 +54,13 @@ interface Realm {
     >;
     users?: {
         username: string;
-        email: string;
-        firstName: string;
-        lastName: string;
-        attributes: Record<string, string[]>;
-        credentials: { value: string }[];
+        email?: string;
+        firstName?: string;
+        lastName?: string;
+        attributes?: Record<string, string[]>;
+        credentials?: { value: string }[];
+        serviceAccountClientId?: string;
+        clientRoles?: Record<string, string[]>;
     }[];
 }
 
@@ -302,18 +304,41 @@ describe("where the users come from", () => {
             "user.model.attribute": ["mattermostId"],
             "read.only": ["true"],
         });
-        expect(realmOf(prod).users).toBeUndefined();
+        // No local user in prod: only the deprovisioning job's service account.
+        expect(realmOf(prod).users?.map((user) => user.username)).toEqual(["service-account-mattermost-deprovision"]);
     });
 
     it("test has no AD, and local users with numeric ids and a placeholder password", () => {
         const realm = realmOf(test);
         expect(realm.components["org.keycloak.storage.UserStorageProvider"]).toBeUndefined();
         expect(
-            realm.users?.map((user) => [user.username, user.attributes.mattermostId, user.credentials[0]?.value]),
+            realm.users
+                ?.filter((user) => !user.serviceAccountClientId)
+                .map((user) => [user.username, user.attributes?.mattermostId, user.credentials?.[0]?.value]),
         ).toEqual([
             ["alice", ["1001"], "$(env:TEST_USER_PASSWORD)"],
             ["bob", ["1002"], "$(env:TEST_USER_PASSWORD)"],
         ]);
+    });
+
+    it("gives the deprovisioning job a service account with only the roles it needs, and no login of its own", () => {
+        const realm = realmOf(prod) as unknown as {
+            clients: {
+                clientId: string;
+                serviceAccountsEnabled: boolean;
+                standardFlowEnabled: boolean;
+                secret: string;
+            }[];
+        };
+        expect(realm.clients.find((client) => client.clientId === "mattermost-deprovision")).toMatchObject({
+            serviceAccountsEnabled: true,
+            standardFlowEnabled: false,
+            secret: "$(env:DEPROVISION_CLIENT_SECRET)",
+        });
+        const account = realmOf(prod).users?.find((user) => user.serviceAccountClientId === "mattermost-deprovision");
+        expect(account?.clientRoles).toEqual({
+            "realm-management": ["view-realm", "view-users", "query-users", "manage-users"],
+        });
     });
 
     it("keeps SSO sessions short, from config", () => {

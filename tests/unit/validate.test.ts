@@ -18,10 +18,16 @@ const production: RawConfig = {
     databaseCidrs: '["10.50.0.0/24"]',
     s3Cidrs: '["10.51.0.0/24"]',
     adCidrs: '["10.52.0.10/32"]',
+    deprovisionMattermostToken: "mm-bot-token",
 };
 
 /** The keys the stack file stores encrypted. */
-const encrypted = new Set(["databasePassword", "keycloakDatabasePassword", "adBindPassword"]);
+const encrypted = new Set([
+    "databasePassword",
+    "keycloakDatabasePassword",
+    "adBindPassword",
+    "deprovisionMattermostToken",
+]);
 
 function errorsOf(raw: RawConfig): readonly string[] {
     return validateStackConfig(raw, encrypted).errors;
@@ -298,11 +304,14 @@ describe("validateStackConfig", () => {
     });
 
     it("refuses a secret stored in plain text", () => {
-        expect(validateStackConfig(production, new Set(["keycloakDatabasePassword", "adBindPassword"])).errors).toEqual(
-            [
-                "mattermost:databasePassword: is stored in plain text in the stack file. Remove it and set it with: pulumi config set --secret databasePassword.",
-            ],
-        );
+        expect(
+            validateStackConfig(
+                production,
+                new Set(["keycloakDatabasePassword", "adBindPassword", "deprovisionMattermostToken"]),
+            ).errors,
+        ).toEqual([
+            "mattermost:databasePassword: is stored in plain text in the stack file. Remove it and set it with: pulumi config set --secret databasePassword.",
+        ]);
     });
 
     it("requires the hostname, which has no default", () => {
@@ -313,9 +322,24 @@ describe("validateStackConfig", () => {
     });
 
     it("warns that Team Edition 10.11 with GitLab is past end of support", () => {
-        expect(validateStackConfig(valid).warnings).toEqual([
+        expect(
+            validateStackConfig(
+                { ...valid, deprovisionMattermostToken: "token" },
+                new Set(["deprovisionMattermostToken"]),
+            ).warnings,
+        ).toEqual([
             'mattermost:mattermostImage: Mattermost 10.11.10 with GitLab SSO is the 10.11 ESR line, past end of support since 2026-08-15: no more security fixes. Plan the move to the Enterprise image with ssoMode "openid" (see DESIGN decision 1).',
         ]);
+    });
+
+    it("warns that the deprovisioning job waits, suspended, for its Mattermost token", () => {
+        const { deprovisionMattermostToken: _unset, ...withoutToken } = production;
+        expect(validateStackConfig(withoutToken, encrypted).warnings).toContainEqual(
+            "mattermost:deprovisionMattermostToken: is not set, so the deprovisioning job is created suspended: people disabled in AD keep their Mattermost sessions. Once Mattermost runs, create a system-admin bot with an access token and set it: pulumi config set --secret deprovisionMattermostToken",
+        );
+        expect(
+            validateStackConfig({ ...production, deprovisionSchedule: "" }, encrypted).settings?.deprovision,
+        ).toBeUndefined();
     });
 
     it("prints the Entry limits for an unlicensed Enterprise image, and not for a licensed one", () => {

@@ -1,0 +1,260 @@
+/**
+ * The deprovisioning job (issue 7, DESIGN decision 9): shuts out of Mattermost the people disabled in or
+ * removed from Active Directory. Mattermost does not do it by itself: SSO sessions outlive the AD
+ * account, personal access tokens and bots keep working, and a user deactivated only in Mattermost is
+ * re-activated at the next SSO login while Keycloak still lets them in.
+ *
+ * Each run: (a) asks Keycloak to sync the users changed in AD; (b) reads every Keycloak user and every
+ * active Mattermost user, page by page, and changes nothing if any read fails; (c) maps each Mattermost
+ * SSO account to its Keycloak user by the numeric id (`auth_service` + `auth_data`); (d) deactivates the
+ * accounts whose Keycloak user is disabled or gone (which revokes their sessions and tokens and disables
+ * their bots); (e) logs the disabled users out of Keycloak; (f) reports the accounts whose id no longer
+ * exists in Keycloak; (g) never touches local accounts or the allow-list. It refuses to deactivate more
+ * than `maxPerRun` at once (a broken directory must not empty the chat), stops at the deadline, and
+ * ends with one JSON summary line. A failed run is retried by the next one; a repeated run changes
+ * nothing. Node's standard library only, so the ConfigMap holds the whole program.
+ *
+ * Configuration, from the environment: KEYCLOAK_URL (with /auth), KEYCLOAK_REALM, KEYCLOAK_CLIENT_ID,
+ * KEYCLOAK_CLIENT_SECRET, KEYCLOAK_ID_ATTRIBUTE, MATTERMOST_URL, MATTERMOST_TOKEN, MATTERMOST_AUTH_SERVICE
+ * (gitlab or openid), ALLOW_LIST (usernames, comma-separated), DRY_RUN (true/false), MAX_PER_RUN,
+ * DEADLINE_SECONDS.
+ */
+
+export interface DeprovisionOptions {
+    readonly keycloakUrl: string;
+    readonly realm: string;
+    readonly clientId: string;
+    readonly clientSecret: string;
+    readonly idAttribute: string;
+    readonly mattermostUrl: string;
+    readonly mattermostToken: string;
+    readonly authService: "gitlab" | "openid";
+    readonly allowList: readonly string[];
+    readonly dryRun: boolean;
+    readonly maxPerRun: number;
+    readonly deadlineMs: number;
+    readonly pageSize?: number;
+}
+
+export interface Summary {
+    readonly event: "deprovision-summary";
+    readonly dryRun: boolean;
+    readonly outcome: "ok" | "refused" | "failed";
+    readonly keycloakUsers: number;
+    readonly mattermostSsoAccounts: number;
+    readonly localAccountsIgnored: number;
+    readonly allowListed: readonly string[];
+    /** Accounts whose Keycloak user is disabled. */
+    readonly disabled: readonly string[];
+    /** Accounts whose id no longer exists in Keycloak (removed from AD, or an id that changed). */
+    readonly orphans: readonly string[];
+    readonly deactivated: readonly string[];
+    readonly loggedOutOfKeycloak: readonly string[];
+    readonly error?: string;
+    readonly durationMs: number;
+}
+
+interface KeycloakUser {
+    id: string;
+    username: string;
+    enabled: boolean;
+    attributes?: Record<string, string[]>;
+}
+interface MattermostUser {
+    id: string;
+    username: string;
+    auth_service: string;
+    auth_data?: string;
+    delete_at: number;
+    is_bot?: boolean;
+}
+
+class ApiError extends Error {}
+
+export async function deprovision(options: DeprovisionOptions): Promise<Summary> {
+    const started = Date.now();
+    const deadline = AbortSignal.timeout(options.deadlineMs);
+    const pageSize = options.pageSize ?? 100;
+    const counts = { keycloakUsers: 0, mattermostSsoAccounts: 0, localAccountsIgnored: 0 };
+    const found = { allowListed: [] as string[], disabled: [] as string[], orphans: [] as string[] };
+    const done = { deactivated: [] as string[], loggedOutOfKeycloak: [] as string[] };
+    const summary = (outcome: Summary["outcome"], error?: string): Summary => ({
+        event: "deprovision-summary",
+        dryRun: options.dryRun,
+        outcome,
+        ...counts,
+        ...found,
+        ...done,
+        ...(error ? { error } : {}),
+        durationMs: Date.now() - started,
+    });
+
+    async function call(method: string, url: string, headers: Record<string, string>, body?: string): Promise<unknown> {
+        const response = await fetch(url, { method, headers, body, signal: deadline });
+        if (!response.ok) {
+            throw new ApiError(`${method} ${new URL(url).pathname} answered ${response.status}`);
+        }
+        const text = await response.text();
+        return text ? (JSON.parse(text) as unknown) : undefined;
+    }
+
+    try {
+        const keycloak = options.keycloakUrl.replace(/\/+$/, "");
+        const token = (await call(
+            "POST",
+            `${keycloak}/realms/${options.realm}/protocol/openid-connect/token`,
+            { "content-type": "application/x-www-form-urlencoded" },
+            new URLSearchParams({
+                grant_type: "client_credentials",
+                client_id: options.clientId,
+                client_secret: options.clientSecret,
+            }).toString(),
+        )) as { access_token: string };
+        const admin = `${keycloak}/admin/realms/${options.realm}`;
+        const asKeycloak = { authorization: `Bearer ${token.access_token}` };
+
+        // (a) AD's latest changes first (disabled flags come with them), then everything is read.
+        const providers = (await call(
+            "GET",
+            `${admin}/components?type=org.keycloak.storage.UserStorageProvider`,
+            asKeycloak,
+        )) as { id: string }[];
+        for (const provider of providers) {
+            await call("POST", `${admin}/user-storage/${provider.id}/sync?action=triggerChangedUsersSync`, asKeycloak);
+        }
+
+        // (b) Read everything before changing anything: a failed read leaves no half-done run.
+        const keycloakUsers: KeycloakUser[] = [];
+        for (let first = 0; ; first += pageSize) {
+            const page = (await call(
+                "GET",
+                `${admin}/users?briefRepresentation=false&first=${first}&max=${pageSize}`,
+                asKeycloak,
+            )) as KeycloakUser[];
+            keycloakUsers.push(...page);
+            if (page.length < pageSize) {
+                break;
+            }
+        }
+        counts.keycloakUsers = keycloakUsers.length;
+        const mattermost = options.mattermostUrl.replace(/\/+$/, "");
+        const asMattermost = { authorization: `Bearer ${options.mattermostToken}` };
+        const accounts: MattermostUser[] = [];
+        for (let page = 0; ; page += 1) {
+            const users = (await call(
+                "GET",
+                `${mattermost}/api/v4/users?active=true&page=${page}&per_page=${pageSize}`,
+                asMattermost,
+            )) as MattermostUser[];
+            accounts.push(...users);
+            if (users.length < pageSize) {
+                break;
+            }
+        }
+
+        // (c) Each SSO account's Keycloak user, by the numeric id (OpenID Connect may key on the subject).
+        const byId = new Map<string, KeycloakUser>();
+        for (const user of keycloakUsers) {
+            for (const id of user.attributes?.[options.idAttribute] ?? []) {
+                byId.set(id, user);
+            }
+            if (options.authService === "openid") {
+                byId.set(user.id, user);
+            }
+        }
+        const toDeactivate: { account: MattermostUser; keycloakUser?: KeycloakUser }[] = [];
+        for (const account of accounts) {
+            if (account.delete_at !== 0 || account.is_bot) {
+                continue;
+            }
+            if (account.auth_service !== options.authService) {
+                counts.localAccountsIgnored += 1;
+                continue;
+            }
+            counts.mattermostSsoAccounts += 1;
+            if (options.allowList.includes(account.username)) {
+                found.allowListed.push(account.username);
+                continue;
+            }
+            const keycloakUser = byId.get(account.auth_data ?? "");
+            if (!keycloakUser) {
+                found.orphans.push(account.username);
+                toDeactivate.push({ account });
+            } else if (!keycloakUser.enabled) {
+                found.disabled.push(account.username);
+                toDeactivate.push({ account, keycloakUser });
+            }
+        }
+        if (toDeactivate.length > options.maxPerRun) {
+            return summary(
+                "refused",
+                `${toDeactivate.length} accounts would be deactivated, more than the ${options.maxPerRun} allowed in one run: check the directory, then raise deprovisionMaxPerRun`,
+            );
+        }
+        if (options.dryRun) {
+            return summary("ok");
+        }
+
+        // (d) and (e): deactivation revokes sessions and tokens and disables the user's bots.
+        for (const { account, keycloakUser } of toDeactivate) {
+            await call("DELETE", `${mattermost}/api/v4/users/${account.id}`, asMattermost);
+            done.deactivated.push(account.username);
+            if (keycloakUser) {
+                await call("POST", `${admin}/users/${keycloakUser.id}/logout`, asKeycloak);
+                done.loggedOutOfKeycloak.push(account.username);
+            }
+        }
+        return summary("ok");
+    } catch (error) {
+        const message =
+            error instanceof ApiError
+                ? error.message
+                : deadline.aborted
+                  ? `stopped at the deadline of ${options.deadlineMs} ms`
+                  : String(error);
+        return summary("failed", message);
+    }
+}
+
+export function optionsFromEnvironment(environment: NodeJS.ProcessEnv): DeprovisionOptions {
+    const required = (name: string) => {
+        const value = environment[name];
+        if (!value) {
+            throw new Error(`${name} is not set`);
+        }
+        return value;
+    };
+    const authService = required("MATTERMOST_AUTH_SERVICE");
+    if (authService !== "gitlab" && authService !== "openid") {
+        throw new Error(`MATTERMOST_AUTH_SERVICE is ${authService}, not gitlab or openid`);
+    }
+    return {
+        keycloakUrl: required("KEYCLOAK_URL"),
+        realm: required("KEYCLOAK_REALM"),
+        clientId: required("KEYCLOAK_CLIENT_ID"),
+        clientSecret: required("KEYCLOAK_CLIENT_SECRET"),
+        idAttribute: required("KEYCLOAK_ID_ATTRIBUTE"),
+        mattermostUrl: required("MATTERMOST_URL"),
+        mattermostToken: required("MATTERMOST_TOKEN"),
+        authService,
+        allowList: (environment.ALLOW_LIST ?? "")
+            .split(",")
+            .map((name) => name.trim())
+            .filter(Boolean),
+        dryRun: environment.DRY_RUN === "true",
+        maxPerRun: Number(environment.MAX_PER_RUN ?? "20"),
+        deadlineMs: Number(environment.DEADLINE_SECONDS ?? "120") * 1000,
+    };
+}
+
+if (require.main === module) {
+    deprovision(optionsFromEnvironment(process.env))
+        .then((summary) => {
+            console.log(JSON.stringify({ time: new Date().toISOString(), ...summary }));
+            process.exit(summary.outcome === "ok" ? 0 : 1);
+        })
+        .catch((error: unknown) => {
+            console.log(JSON.stringify({ event: "deprovision-summary", outcome: "failed", error: String(error) }));
+            process.exit(1);
+        });
+}
