@@ -18,22 +18,25 @@ export interface TrustBundleArgs {
  */
 export class TrustBundle extends pulumi.ComponentResource {
     public readonly configMapName: pulumi.Output<string>;
+    /** The bundle's PEM, as the pods get it. */
+    public readonly pem: pulumi.Output<string>;
     public readonly volumeName = "trust-bundle";
 
     constructor(name: string, args: TrustBundleArgs, opts?: pulumi.ComponentResourceOptions) {
         super(trustBundleType, name, {}, opts);
 
+        this.pem = pulumi.all([...args.certificates]).apply(renderTrustBundle);
         const bundle = new k8s.core.v1.ConfigMap(
             name,
             {
                 metadata: { namespace: args.namespace, labels: labels(name, "trust") },
-                data: { [trustBundleFile]: pulumi.all([...args.certificates]).apply(renderTrustBundle) },
+                data: { [trustBundleFile]: this.pem },
             },
             { parent: this },
         );
 
         this.configMapName = bundle.metadata.name;
-        this.registerOutputs({ configMapName: this.configMapName });
+        this.registerOutputs({ configMapName: this.configMapName, pem: this.pem });
     }
 
     public volume(): k8s.types.input.core.v1.Volume {

@@ -191,6 +191,7 @@ describe("stack shapes", () => {
         expect(stacks.prod.outputs).toEqual({
             keycloakAdminPassword: { secret: "<secret:random:keycloak-admin-password>" },
             keycloakIssuer: "https://chat.example.com/auth/realms/mattermost",
+            keycloakDiscoveryUrl: "https://chat.example.com/auth/realms/mattermost/.well-known/openid-configuration",
             mattermostEdition: "enterprise",
             mattermostVersion: "11.6.1",
             namespaceName: "mattermost",
@@ -203,6 +204,7 @@ describe("stack shapes", () => {
                 mattermostPrimary: "mattermost-1",
                 nginx: "nginx",
             },
+            trustBundlePem: expect.stringContaining("<certificate:push-host-ca>"),
             url: "https://chat.example.com",
         });
         expect(stacks.test.outputs.testUserPassword).toEqual({
