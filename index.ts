@@ -6,6 +6,7 @@ import { NetworkPolicies } from "./components/networkPolicies";
 import { NginxFailover, listenPort } from "./components/nginxFailover";
 import { Keycloak, keycloakClusterPorts, keycloakHttpPort, keycloakService } from "./components/keycloak";
 import { Deprovisioning } from "./components/deprovisioning";
+import { Integrations } from "./components/integrations";
 import { LogShipping } from "./components/logShipping";
 import { Postgres } from "./components/postgres";
 import { PushProxyHost } from "./components/pushProxyHost";
@@ -150,7 +151,7 @@ if (config.deprovision) {
             keycloakUrl: `http://${cluster(keycloakService)}:${keycloakHttpPort}/auth`,
             clientSecret: keycloak.deprovisionClientSecret,
             mattermostUrl: `http://${cluster("nginx")}:${listenPort}`,
-            mattermostToken: config.deprovision.mattermostToken,
+            mattermostToken: config.mattermostAdminToken,
             authService: config.mattermost.ssoMode,
             allowList: config.deprovision.allowList,
             dryRun: config.deprovision.dryRun,
@@ -159,6 +160,20 @@ if (config.deprovision) {
         opts,
     );
 }
+
+// Integrations, through Mattermost's API once its admin token is configured (it can only exist after the first start).
+const integrations =
+    config.mattermostAdminToken &&
+    new Integrations(
+        "integrations",
+        {
+            siteUrl: config.siteUrl,
+            token: config.mattermostAdminToken,
+            incomingWebhooks: config.integrations.incomingWebhooks,
+            creators: config.integrations.creators,
+        },
+        { dependsOn: [nginx] },
+    );
 
 // Deny by default, then exactly the flows above (names as given to the components).
 if (config.network) {
@@ -200,6 +215,8 @@ export const testUserPassword = keycloak.testUserPassword;
 export const pushUrl = pushProxy?.url;
 export const pushCaCertificate = pushProxy?.caCertificate;
 export const pushHost = pushProxy?.host;
+export const incomingWebhookUrls =
+    integrations && config.integrations.incomingWebhooks.length > 0 ? integrations.urls : undefined;
 export const services = {
     nginx: nginx.service.metadata.name,
     mattermostPrimary: pair.primary.service.metadata.name,

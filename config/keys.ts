@@ -410,12 +410,12 @@ export const configKeys = {
         description:
             "Cron schedule of the job that deactivates Mattermost accounts of people disabled in or removed from AD (README, Security). Empty: no job.",
     },
-    deprovisionMattermostToken: {
+    mattermostAdminToken: {
         type: "string",
         secret: true,
         default: "",
         description:
-            "Access token of a Mattermost system-admin bot the job acts as (create it after the first start). Unset: the job is created suspended.",
+            "Access token of a Mattermost system-admin bot the program acts as: the deprovisioning job, and `pulumi up` for the integrations (webhooks, role permissions). Create it after the first start; unset, the job is created suspended and integrations are left alone.",
     },
     deprovisionAllowList: {
         type: "array",
@@ -432,6 +432,18 @@ export const configKeys = {
         default: 20,
         description:
             "Most accounts one run may deactivate; more and it refuses and reports, so a broken directory cannot empty the chat.",
+    },
+    incomingWebhooks: {
+        type: "array",
+        default: [],
+        description:
+            "Incoming webhooks `pulumi up` makes sure exist, one `team/channel/Display name` each (team and channel as in their URLs), e.g. `engineering/builds/TeamCity`. Their URLs are the secret output `incomingWebhookUrls`. Needs `mattermostAdminToken`.",
+    },
+    integrationCreators: {
+        type: "string",
+        default: "admins",
+        description:
+            "Who may create webhooks and slash commands: `admins` (team and system admins) or `everyone`, as the role permissions that replaced `EnableOnlyAdminIntegrations`. Applied with `mattermostAdminToken`.",
     },
     pushHost: {
         type: "string",

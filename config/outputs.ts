@@ -11,7 +11,7 @@ export interface OutputContract {
     readonly secret: boolean;
     readonly meaning: string;
     /** When the output exists: always, or under the named condition. */
-    readonly when?: "pushHost" | "testUsers";
+    readonly when?: "pushHost" | "testUsers" | "incomingWebhooks";
     /** For objects: their keys, each a string. */
     readonly keys?: readonly string[];
 }
@@ -66,6 +66,12 @@ export const outputContract = {
         when: "pushHost",
     },
     pushHost: { type: "string", secret: false, meaning: "the push VM's name or address", when: "pushHost" },
+    incomingWebhookUrls: {
+        type: "object",
+        secret: true,
+        meaning: "each declared incoming webhook's URL, by its display name (a URL is the credential to post)",
+        when: "incomingWebhooks",
+    },
 } as const satisfies Record<string, OutputContract>;
 
 export type OutputName = keyof typeof outputContract;

@@ -42,9 +42,8 @@ export interface StackConfig extends StackSettings {
         readonly adBindPassword?: pulumi.Output<string>;
     };
     readonly push?: PushHostSettings & { readonly secrets: PushSecrets };
-    readonly deprovision?: NonNullable<StackSettings["deprovision"]> & {
-        readonly mattermostToken?: pulumi.Output<string>;
-    };
+    /** A Mattermost system-admin bot's token, once configured: the deprovisioning job and the integrations. */
+    readonly mattermostAdminToken?: pulumi.Output<string>;
 }
 
 export class ConfigError extends Error {
@@ -120,12 +119,7 @@ export function loadStackConfig(): StackConfig {
                     : settings.identity.database,
             adBindPassword: settings.identity.directory ? config.requireSecret("adBindPassword") : undefined,
         },
-        deprovision: settings.deprovision && {
-            ...settings.deprovision,
-            mattermostToken: settings.deprovision.hasToken
-                ? config.requireSecret("deprovisionMattermostToken")
-                : undefined,
-        },
+        mattermostAdminToken: settings.integrations.hasToken ? config.requireSecret("mattermostAdminToken") : undefined,
         push: settings.push && {
             ...settings.push,
             secrets: {

@@ -151,6 +151,16 @@ export interface StackSettings {
     readonly push?: PushHostSettings;
     /** Deny by default and allow the platform's flows; absent with networkPolicies false. */
     readonly network?: NetworkSettings;
+    /** Webhooks and who may create integrations, applied through Mattermost's API with the admin token. */
+    readonly integrations: {
+        readonly incomingWebhooks: readonly {
+            readonly team: string;
+            readonly channel: string;
+            readonly displayName: string;
+        }[];
+        readonly creators: "admins" | "everyone";
+        readonly hasToken: boolean;
+    };
     /** The job that shuts out people disabled in AD; absent with an empty schedule. */
     readonly deprovision?: {
         readonly schedule: string;
@@ -205,11 +215,19 @@ const fieldSchemas = {
     deprovisionSchedule: z.string().regex(/^(|(\S+\s+){4}\S+)$/, {
         error: 'is not a cron schedule of five fields. Give e.g. "*/5 * * * *", or leave it empty for no job',
     }),
-    deprovisionMattermostToken: z.string(),
+    mattermostAdminToken: z.string(),
     deprovisionAllowList: stringList.pipe(
         z.array(z.string().regex(/^[a-z0-9._-]+$/, { error: "has an entry that is not a Mattermost username" })),
     ),
     deprovisionDryRun: bool("deprovisionDryRun"),
+    incomingWebhooks: stringList.pipe(
+        z.array(
+            z.string().regex(/^[a-z0-9_-]+\/[a-z0-9_-]+\/\S.*$/, {
+                error: "has an entry that is not team/channel/Display name (team and channel as in their URLs), e.g. engineering/builds/TeamCity",
+            }),
+        ),
+    ),
+    integrationCreators: oneOf(["admins", "everyone"]),
     deprovisionMaxPerRun: integer(1, 10000),
     nginxCpuRequest: quantity,
     nginxMemoryRequest: quantity,
@@ -717,9 +735,14 @@ export function validateStackConfig(
         }
     }
 
-    if (has("deprovisionSchedule") && f.deprovisionSchedule && !raw.deprovisionMattermostToken) {
+    if (has("incomingWebhooks") && f.incomingWebhooks.length > 0 && !raw.mattermostAdminToken) {
         warnings.push(
-            `${fullKey("deprovisionMattermostToken")}: is not set, so the deprovisioning job is created suspended: people disabled in AD keep their Mattermost sessions. Once Mattermost runs, create a system-admin bot with an access token and set it: pulumi config set --secret deprovisionMattermostToken`,
+            `${fullKey("incomingWebhooks")}: is set but mattermostAdminToken is not, so the webhooks are not created yet. Set the token once Mattermost runs: pulumi config set --secret mattermostAdminToken`,
+        );
+    }
+    if (has("deprovisionSchedule") && f.deprovisionSchedule && !raw.mattermostAdminToken) {
+        warnings.push(
+            `${fullKey("mattermostAdminToken")}: is not set, so the deprovisioning job is created suspended: people disabled in AD keep their Mattermost sessions. Once Mattermost runs, create a system-admin bot with an access token and set it: pulumi config set --secret mattermostAdminToken`,
         );
     }
 
@@ -867,6 +890,14 @@ export function validateStackConfig(
                 : undefined,
             push,
             network,
+            integrations: {
+                incomingWebhooks: f.incomingWebhooks.map((entry) => {
+                    const [team = "", channel = "", ...name] = entry.split("/");
+                    return { team, channel, displayName: name.join("/") };
+                }),
+                creators: f.integrationCreators,
+                hasToken: Boolean(raw.mattermostAdminToken),
+            },
             deprovision: f.deprovisionSchedule
                 ? {
                       schedule: f.deprovisionSchedule,
@@ -874,7 +905,7 @@ export function validateStackConfig(
                       allowList: f.deprovisionAllowList,
                       dryRun: f.deprovisionDryRun,
                       maxPerRun: f.deprovisionMaxPerRun,
-                      hasToken: Boolean(raw.deprovisionMattermostToken),
+                      hasToken: Boolean(raw.mattermostAdminToken),
                   }
                 : undefined,
         },

@@ -74,7 +74,11 @@ export function troubleshooting(): string {
 
 /** The stack outputs other teams may rely on, from their contract. */
 export function outputsTable(): string {
-    const conditions = { pushHost: "with `pushHost`", testUsers: "with `testUsers` (test stacks)" };
+    const conditions = {
+        pushHost: "with `pushHost`",
+        testUsers: "with `testUsers` (test stacks)",
+        incomingWebhooks: "with `incomingWebhooks` and `mattermostAdminToken`",
+    };
     return [
         "| output | type | secret | meaning | present |",
         "| --- | --- | --- | --- | --- |",

@@ -22,7 +22,7 @@ const prodSecrets = {
     "mattermost:databasePassword": "hunter2",
     "mattermost:keycloakDatabasePassword": "kc-secret",
     "mattermost:adBindPassword": "bind-secret",
-    "mattermost:deprovisionMattermostToken": "mm-bot-token",
+    "mattermost:mattermostAdminToken": "mm-bot-token",
 };
 
 function load(config: Record<string, string>, secretKeys: string[]) {

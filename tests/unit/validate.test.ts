@@ -18,16 +18,11 @@ const production: RawConfig = {
     databaseCidrs: '["10.50.0.0/24"]',
     s3Cidrs: '["10.51.0.0/24"]',
     adCidrs: '["10.52.0.10/32"]',
-    deprovisionMattermostToken: "mm-bot-token",
+    mattermostAdminToken: "mm-bot-token",
 };
 
 /** The keys the stack file stores encrypted. */
-const encrypted = new Set([
-    "databasePassword",
-    "keycloakDatabasePassword",
-    "adBindPassword",
-    "deprovisionMattermostToken",
-]);
+const encrypted = new Set(["databasePassword", "keycloakDatabasePassword", "adBindPassword", "mattermostAdminToken"]);
 
 function errorsOf(raw: RawConfig): readonly string[] {
     return validateStackConfig(raw, encrypted).errors;
@@ -307,7 +302,7 @@ describe("validateStackConfig", () => {
         expect(
             validateStackConfig(
                 production,
-                new Set(["keycloakDatabasePassword", "adBindPassword", "deprovisionMattermostToken"]),
+                new Set(["keycloakDatabasePassword", "adBindPassword", "mattermostAdminToken"]),
             ).errors,
         ).toEqual([
             "mattermost:databasePassword: is stored in plain text in the stack file. Remove it and set it with: pulumi config set --secret databasePassword.",
@@ -323,19 +318,17 @@ describe("validateStackConfig", () => {
 
     it("warns that Team Edition 10.11 with GitLab is past end of support", () => {
         expect(
-            validateStackConfig(
-                { ...valid, deprovisionMattermostToken: "token" },
-                new Set(["deprovisionMattermostToken"]),
-            ).warnings,
+            validateStackConfig({ ...valid, mattermostAdminToken: "token" }, new Set(["mattermostAdminToken"]))
+                .warnings,
         ).toEqual([
             'mattermost:mattermostImage: Mattermost 10.11.10 with GitLab SSO is the 10.11 ESR line, past end of support since 2026-08-15: no more security fixes. Plan the move to the Enterprise image with ssoMode "openid" (see DESIGN decision 1).',
         ]);
     });
 
     it("warns that the deprovisioning job waits, suspended, for its Mattermost token", () => {
-        const { deprovisionMattermostToken: _unset, ...withoutToken } = production;
+        const { mattermostAdminToken: _unset, ...withoutToken } = production;
         expect(validateStackConfig(withoutToken, encrypted).warnings).toContainEqual(
-            "mattermost:deprovisionMattermostToken: is not set, so the deprovisioning job is created suspended: people disabled in AD keep their Mattermost sessions. Once Mattermost runs, create a system-admin bot with an access token and set it: pulumi config set --secret deprovisionMattermostToken",
+            "mattermost:mattermostAdminToken: is not set, so the deprovisioning job is created suspended: people disabled in AD keep their Mattermost sessions. Once Mattermost runs, create a system-admin bot with an access token and set it: pulumi config set --secret mattermostAdminToken",
         );
         expect(
             validateStackConfig({ ...production, deprovisionSchedule: "" }, encrypted).settings?.deprovision,
