@@ -1,20 +1,20 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { Deprovisioning } from "./components/deprovisioning";
+import { Integrations } from "./components/integrations";
+import { Keycloak, keycloakClusterPorts, keycloakHttpPort, keycloakService } from "./components/keycloak";
+import { LogShipping } from "./components/logShipping";
 import { MattermostPair, httpPort, pairLabel } from "./components/mattermostPair";
 import { selectorLabels } from "./components/meta";
 import { NetworkPolicies } from "./components/networkPolicies";
 import { NginxFailover, listenPort } from "./components/nginxFailover";
-import { Keycloak, keycloakClusterPorts, keycloakHttpPort, keycloakService } from "./components/keycloak";
-import { Deprovisioning } from "./components/deprovisioning";
-import { Integrations } from "./components/integrations";
-import { LogShipping } from "./components/logShipping";
 import { Postgres } from "./components/postgres";
 import { PushProxyHost } from "./components/pushProxyHost";
 import { S3Store } from "./components/s3Store";
-import { inClusterS3Port } from "./config/s3";
 import { TrustBundle } from "./components/trustBundle";
 import { externalDatabaseUrl, jdbcPostgresUrl } from "./config/database";
 import { realmEndpoints, renderRealm } from "./config/realm";
+import { inClusterS3Port } from "./config/s3";
 import { loadStackConfig, type StackConfig } from "./config/stack";
 
 const config = loadStackConfig();
