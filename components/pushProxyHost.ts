@@ -1,7 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import * as tls from "@pulumi/tls";
 import { createHash } from "node:crypto";
 import {
     renderPushHostCommands,
@@ -13,6 +12,7 @@ import {
 } from "../config/pushHost";
 import type { PushSecrets } from "../config/stack";
 import type { PushHostSettings } from "../config/validatePush";
+import { privateServerCertificate } from "./privateCa";
 
 export const pushProxyHostType = "mattermost:vm:PushProxyHost";
 
@@ -42,42 +42,16 @@ export class PushProxyHost extends pulumi.ComponentResource {
         // The proxy authenticates nobody; beyond the firewall, only callers that know this prefix reach it.
         const prefix = new random.RandomPassword(`${name}-prefix`, { length: 32, special: false }, parent);
 
-        // The front's certificate, from a CA of its own (P-256; @pulumi/tls would default to P-224).
-        const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, parent);
-        const ca = new tls.SelfSignedCert(
-            `${name}-ca`,
+        // The front's certificate, from a CA of its own; `pulumi up --refresh` renews it in its last month.
+        const issued = privateServerCertificate(
+            name,
             {
-                privateKeyPem: caKey.privateKeyPem,
-                isCaCertificate: true,
-                subject: { commonName: "Mattermost push proxy CA", organization: "mattermost-platform" },
-                validityPeriodHours: 10 * 365 * 24,
-                earlyRenewalHours: 365 * 24,
-                allowedUses: ["cert_signing", "crl_signing"],
-            },
-            parent,
-        );
-        const serverKey = new tls.PrivateKey(`${name}-server-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, parent);
-        const request = new tls.CertRequest(
-            `${name}-server-request`,
-            {
-                privateKeyPem: serverKey.privateKeyPem,
-                subject: { commonName: settings.host },
+                caCommonName: "Mattermost push proxy CA",
+                caValidityYears: 10,
+                commonName: settings.host,
                 ...(settings.hostIsAddress ? { ipAddresses: [settings.host] } : { dnsNames: [settings.host] }),
             },
-            parent,
-        );
-        // Mozilla's limit for a server certificate is 366 days; `pulumi up --refresh` renews it in its last month.
-        const serverCertificate = new tls.LocallySignedCert(
-            `${name}-server-certificate`,
-            {
-                certRequestPem: request.certRequestPem,
-                caPrivateKeyPem: caKey.privateKeyPem,
-                caCertPem: ca.certPem,
-                validityPeriodHours: 365 * 24,
-                earlyRenewalHours: 30 * 24,
-                allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
-            },
-            parent,
+            this,
         );
 
         // Typed fields only: an unknown field in a connection has leaked private keys into logs.
@@ -91,7 +65,7 @@ export class PushProxyHost extends pulumi.ComponentResource {
         };
 
         // Waits for SSH (a new VM may still be booting), then makes the staging directory.
-        const staged = serverCertificate.certPem.apply((certificate) => renderStagedFiles(settings, certificate));
+        const staged = issued.certificate.apply((certificate) => renderStagedFiles(settings, certificate));
         const commands = staged.apply(renderPushHostCommands);
         const prepare = new command.remote.Command(
             `${name}-prepare`,
@@ -141,7 +115,7 @@ export class PushProxyHost extends pulumi.ComponentResource {
 
         const secretBundle = pulumi
             .all([
-                serverKey.privateKeyPem,
+                issued.privateKey,
                 prefix.result,
                 secrets.appleAuthKey,
                 secrets.appleCertificate,
@@ -184,7 +158,7 @@ export class PushProxyHost extends pulumi.ComponentResource {
         );
 
         this.host = settings.host;
-        this.caCertificate = ca.certPem;
+        this.caCertificate = issued.caCertificate;
         this.url = pulumi.secret(pulumi.interpolate`https://${settings.host}/${prefix.result}`);
         this.registerOutputs({ caCertificate: this.caCertificate, url: this.url, host: this.host });
     }

@@ -1,9 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import * as tls from "@pulumi/tls";
 import { inClusterS3Port, inClusterS3Service, renderSeaweedIdentities } from "../config/s3";
 import { labels, scratchVolumes, selectorLabels, singlePodStore } from "./meta";
+import { privateServerCertificate } from "./privateCa";
 
 export const s3StoreType = "mattermost:k8s:S3Store";
 
@@ -32,51 +32,17 @@ export class S3Store extends pulumi.ComponentResource {
     constructor(name: string, args: S3StoreArgs, opts?: pulumi.ComponentResourceOptions) {
         super(s3StoreType, name, {}, opts);
 
-        // A CA of its own (P-256), valid for five years and renewed by Pulumi in the last one.
-        const caKey = new tls.PrivateKey(
-            `${name}-ca-key`,
-            { algorithm: "ECDSA", ecdsaCurve: "P256" },
-            { parent: this },
-        );
-        const ca = new tls.SelfSignedCert(
-            `${name}-ca`,
-            {
-                privateKeyPem: caKey.privateKeyPem,
-                isCaCertificate: true,
-                subject: { commonName: "Mattermost test S3 CA", organization: "mattermost-platform" },
-                validityPeriodHours: 5 * 365 * 24,
-                earlyRenewalHours: 365 * 24,
-                allowedUses: ["cert_signing", "crl_signing"],
-            },
-            { parent: this },
-        );
-        const serverKey = new tls.PrivateKey(
-            `${name}-server-key`,
-            { algorithm: "ECDSA", ecdsaCurve: "P256" },
-            { parent: this },
-        );
+        // A CA of its own, valid for five years and renewed by Pulumi in the last one.
         const dnsNames = [
             inClusterS3Service,
             `${inClusterS3Service}.${args.namespace}`,
             `${inClusterS3Service}.${args.namespace}.svc`,
             `${inClusterS3Service}.${args.namespace}.svc.cluster.local`,
         ];
-        const request = new tls.CertRequest(
-            `${name}-server-request`,
-            { privateKeyPem: serverKey.privateKeyPem, subject: { commonName: dnsNames[3] }, dnsNames },
-            { parent: this },
-        );
-        const serverCertificate = new tls.LocallySignedCert(
-            `${name}-server-certificate`,
-            {
-                certRequestPem: request.certRequestPem,
-                caPrivateKeyPem: caKey.privateKeyPem,
-                caCertPem: ca.certPem,
-                validityPeriodHours: 365 * 24,
-                earlyRenewalHours: 30 * 24,
-                allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
-            },
-            { parent: this },
+        const issued = privateServerCertificate(
+            name,
+            { caCommonName: "Mattermost test S3 CA", caValidityYears: 5, commonName: dnsNames[3], dnsNames },
+            this,
         );
 
         const accessKey = new random.RandomPassword(
@@ -95,7 +61,7 @@ export class S3Store extends pulumi.ComponentResource {
             {
                 metadata: { namespace: args.namespace, labels: labels(name, "file-store") },
                 type: "kubernetes.io/tls",
-                stringData: { "tls.crt": serverCertificate.certPem, "tls.key": serverKey.privateKeyPem },
+                stringData: { "tls.crt": issued.certificate, "tls.key": issued.privateKey },
             },
             { parent: this },
         );
@@ -170,7 +136,7 @@ export class S3Store extends pulumi.ComponentResource {
             { parent: this, dependsOn: [deployment] },
         );
 
-        this.caCertificate = ca.certPem;
+        this.caCertificate = issued.caCertificate;
         this.accessKeyId = pulumi.secret(accessKey.result);
         this.secretAccessKey = pulumi.secret(secretKey.result);
         this.registerOutputs({

@@ -12,6 +12,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as readline from "node:readline";
+import { bridgedNamespaces, removeNamespaces } from "../helpers/netns";
 import { localGuardCommands, localize, makeRuntimeDir, type PodNames } from "../helpers/nginxHarness";
 import { projectDir, type Rendered } from "../helpers/render";
 
@@ -80,13 +81,6 @@ const flapMs = 3000;
 
 let runs = 0;
 
-function ip(...args: string[]): void {
-    const result = spawnSync("ip", args, { encoding: "utf8" });
-    if (result.status !== 0) {
-        throw new Error(`ip ${args.join(" ")} failed (the benchmark needs root and iproute2): ${result.stderr}`);
-    }
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 class Network {
@@ -96,21 +90,13 @@ class Network {
         runs += 1;
         const suffix = `${process.pid}-${runs}`;
         this.names = { front: `mmfb-front-${suffix}`, primary: `mmfb-pri-${suffix}`, backup: `mmfb-bak-${suffix}` };
-        const { front } = this.names;
-        ip("netns", "add", front);
-        ip("-n", front, "link", "add", "br0", "type", "bridge");
-        ip("-n", front, "address", "add", `${address.front}/24`, "dev", "br0");
-        ip("-n", front, "link", "set", "br0", "up");
-        ip("-n", front, "link", "set", "lo", "up");
-        for (const server of ["primary", "backup"] as const) {
-            const namespace = this.names[server];
-            ip("netns", "add", namespace);
-            ip("-n", front, "link", "add", `v-${server}`, "type", "veth", "peer", "name", "eth0", "netns", namespace);
-            ip("-n", front, "link", "set", `v-${server}`, "master", "br0", "up");
-            ip("-n", namespace, "address", "add", `${address[server]}/24`, "dev", "eth0");
-            ip("-n", namespace, "link", "set", "eth0", "up");
-            ip("-n", namespace, "link", "set", "lo", "up");
-        }
+        bridgedNamespaces(
+            { namespace: this.names.front, address: address.front },
+            {
+                primary: { namespace: this.names.primary, address: address.primary },
+                backup: { namespace: this.names.backup, address: address.backup },
+            },
+        );
     }
 
     spawn(where: keyof Network["names"], command: string[], logFile?: string): ChildProcess {
@@ -148,17 +134,7 @@ class Network {
     }
 
     destroy(): void {
-        for (const namespace of Object.values(this.names)) {
-            const pids = spawnSync("ip", ["netns", "pids", namespace], { encoding: "utf8" }).stdout.trim();
-            for (const pid of pids.split("\n").filter(Boolean)) {
-                try {
-                    process.kill(Number(pid), "SIGKILL");
-                } catch {
-                    // already gone
-                }
-            }
-            spawnSync("ip", ["netns", "del", namespace]);
-        }
+        removeNamespaces(Object.values(this.names));
     }
 }
 

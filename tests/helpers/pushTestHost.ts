@@ -7,6 +7,7 @@
 import { spawn, spawnSync, type SpawnOptions } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { bridgedNamespaces, removeNamespaces } from "./netns";
 import { projectDir } from "./render";
 
 export const hostAddress = "10.91.0.1";
@@ -39,13 +40,6 @@ export function run(program: string, args: string[], options: { input?: string; 
     });
 }
 
-function ip(...args: string[]): void {
-    const result = spawnSync("ip", args, { encoding: "utf8" });
-    if (result.status !== 0) {
-        throw new Error(`ip ${args.join(" ")} failed (the test needs root and iproute2): ${result.stderr}`);
-    }
-}
-
 export class PushTestHost {
     readonly namespaces: Record<"host" | Client, string>;
     private readonly keyPath: string;
@@ -75,20 +69,15 @@ export class PushTestHost {
 
     async start(): Promise<void> {
         const { host } = this.namespaces;
-        ip("netns", "add", host);
-        ip("-n", host, "link", "add", "br0", "type", "bridge");
-        ip("-n", host, "address", "add", `${hostAddress}/24`, "dev", "br0");
-        ip("-n", host, "link", "set", "br0", "up");
-        ip("-n", host, "link", "set", "lo", "up");
-        for (const client of Object.keys(clientAddresses) as Client[]) {
-            const namespace = this.namespaces[client];
-            ip("netns", "add", namespace);
-            ip("-n", host, "link", "add", `v-${client}`, "type", "veth", "peer", "name", "eth0", "netns", namespace);
-            ip("-n", host, "link", "set", `v-${client}`, "master", "br0", "up");
-            ip("-n", namespace, "address", "add", `${clientAddresses[client]}/24`, "dev", "eth0");
-            ip("-n", namespace, "link", "set", "eth0", "up");
-            ip("-n", namespace, "link", "set", "lo", "up");
-        }
+        bridgedNamespaces(
+            { namespace: host, address: hostAddress },
+            Object.fromEntries(
+                (Object.keys(clientAddresses) as Client[]).map((client) => [
+                    client,
+                    { namespace: this.namespaces[client], address: clientAddresses[client] },
+                ]),
+            ),
+        );
 
         fs.mkdirSync(this.root, { recursive: true });
         const keygen = (file: string) =>
@@ -210,16 +199,6 @@ export class PushTestHost {
 
     stop(): void {
         // Everything started on the VM (sshd, nginx, the proxy) lives in its network namespace.
-        for (const namespace of Object.values(this.namespaces)) {
-            const pids = spawnSync("ip", ["netns", "pids", namespace], { encoding: "utf8" }).stdout.trim();
-            for (const pid of pids.split("\n").filter(Boolean)) {
-                try {
-                    process.kill(Number(pid), "SIGKILL");
-                } catch {
-                    // already gone
-                }
-            }
-            spawnSync("ip", ["netns", "del", namespace]);
-        }
+        removeNamespaces(Object.values(this.namespaces));
     }
 }

@@ -64,3 +64,18 @@ export function listFiles(dir: string): string[] {
         .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)))
         .sort();
 }
+
+/** Both stacks rendered once for the calling test file (its beforeAll), and removed after it. */
+export function renderBothStacks(): Record<"test" | "prod", Rendered> {
+    const stacks = {} as Record<"test" | "prod", Rendered>;
+    beforeAll(() => {
+        stacks.test = renderStack("test");
+        stacks.prod = renderStack("prod");
+    }, 120000);
+    afterAll(() => {
+        for (const rendered of Object.values(stacks)) {
+            fs.rmSync(rendered.dir, { recursive: true, force: true });
+        }
+    });
+    return stacks;
+}

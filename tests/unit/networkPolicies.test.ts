@@ -4,22 +4,10 @@
  * over every pair of workloads and ports and every configured outside address: exactly the design's
  * flows pass.
  */
-import * as fs from "node:fs";
 import ipaddr from "ipaddr.js";
-import { renderStack, type Rendered } from "../helpers/render";
+import { renderBothStacks, type Rendered } from "../helpers/render";
 
-const stacks: Record<string, Rendered> = {};
-
-beforeAll(() => {
-    stacks.test = renderStack("test");
-    stacks.prod = renderStack("prod");
-}, 120000);
-
-afterAll(() => {
-    for (const rendered of Object.values(stacks)) {
-        fs.rmSync(rendered.dir, { recursive: true, force: true });
-    }
-});
+const stacks: Record<string, Rendered> = renderBothStacks();
 
 type Labels = Record<string, string>;
 interface Peer {

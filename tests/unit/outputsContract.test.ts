@@ -3,22 +3,10 @@
  * it. Removing, renaming or retyping an output, or letting a secret one go plain, fails here; so does
  * adding one without putting it in the contract (and so in the README's table).
  */
-import * as fs from "node:fs";
 import { outputContract, type OutputContract } from "../../config/outputs";
-import { renderStack, type Rendered } from "../helpers/render";
+import { renderBothStacks, type Rendered } from "../helpers/render";
 
-const stacks: Record<string, Rendered> = {};
-
-beforeAll(() => {
-    stacks.test = renderStack("test");
-    stacks.prod = renderStack("prod");
-}, 120000);
-
-afterAll(() => {
-    for (const rendered of Object.values(stacks)) {
-        fs.rmSync(rendered.dir, { recursive: true, force: true });
-    }
-});
+const stacks: Record<string, Rendered> = renderBothStacks();
 
 /** What the render shows of an output: its type, and whether it is secret (`{"secret": ...}`). */
 function shape(value: unknown): { type: string; secret: boolean; keys?: string[] } {

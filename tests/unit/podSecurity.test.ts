@@ -1,19 +1,7 @@
-import * as fs from "node:fs";
 import { securityExceptions } from "../../components/meta";
-import { renderStack, type Rendered } from "../helpers/render";
+import { renderBothStacks, type Rendered } from "../helpers/render";
 
-const stacks: Record<string, Rendered> = {};
-
-beforeAll(() => {
-    stacks.test = renderStack("test");
-    stacks.prod = renderStack("prod");
-}, 120000);
-
-afterAll(() => {
-    for (const rendered of Object.values(stacks)) {
-        fs.rmSync(rendered.dir, { recursive: true, force: true });
-    }
-});
+const stacks: Record<string, Rendered> = renderBothStacks();
 
 interface Container {
     name: string;

@@ -4,20 +4,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "yaml";
 import { RenderConfigError, renderStack as renderInProcess } from "../../scripts/offlineRender";
-import { listFiles, projectDir, renderStack, type Rendered } from "../helpers/render";
+import { listFiles, projectDir, renderBothStacks, renderStack, type Rendered } from "../helpers/render";
 
-const stacks: Record<string, Rendered> = {};
-
-beforeAll(() => {
-    stacks.test = renderStack("test");
-    stacks.prod = renderStack("prod");
-}, 120000);
-
-afterAll(() => {
-    for (const rendered of Object.values(stacks)) {
-        fs.rmSync(rendered.dir, { recursive: true, force: true });
-    }
-});
+const stacks: Record<string, Rendered> = renderBothStacks();
 
 function kinds(rendered: Rendered): string[] {
     return rendered.manifests.map(

@@ -1,0 +1,63 @@
+/**
+ * Network namespaces for tests that need hosts with addresses of their own: one hub namespace holding a
+ * bridge, and spokes joined to it, each by a veth pair. Traffic stays inside these namespaces.
+ */
+import { spawnSync } from "node:child_process";
+
+function ip(...args: string[]): void {
+    const result = spawnSync("ip", args, { encoding: "utf8" });
+    if (result.status !== 0) {
+        throw new Error(`ip ${args.join(" ")} failed (the test needs root and iproute2): ${result.stderr}`);
+    }
+}
+
+/**
+ * @param hub the namespace with the bridge, reached at hubAddress
+ * @param spokes each spoke's namespace and address, by a short name (the hub's end of its veth is v-<name>)
+ */
+export function bridgedNamespaces(
+    hub: { readonly namespace: string; readonly address: string },
+    spokes: Readonly<Record<string, { readonly namespace: string; readonly address: string }>>,
+): void {
+    ip("netns", "add", hub.namespace);
+    ip("-n", hub.namespace, "link", "add", "br0", "type", "bridge");
+    ip("-n", hub.namespace, "address", "add", `${hub.address}/24`, "dev", "br0");
+    ip("-n", hub.namespace, "link", "set", "br0", "up");
+    ip("-n", hub.namespace, "link", "set", "lo", "up");
+    for (const [name, spoke] of Object.entries(spokes)) {
+        ip("netns", "add", spoke.namespace);
+        ip(
+            "-n",
+            hub.namespace,
+            "link",
+            "add",
+            `v-${name}`,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "eth0",
+            "netns",
+            spoke.namespace,
+        );
+        ip("-n", hub.namespace, "link", "set", `v-${name}`, "master", "br0", "up");
+        ip("-n", spoke.namespace, "address", "add", `${spoke.address}/24`, "dev", "eth0");
+        ip("-n", spoke.namespace, "link", "set", "eth0", "up");
+        ip("-n", spoke.namespace, "link", "set", "lo", "up");
+    }
+}
+
+/** Kills whatever still runs in the namespaces, then deletes them. */
+export function removeNamespaces(namespaces: readonly string[]): void {
+    for (const namespace of namespaces) {
+        const pids = spawnSync("ip", ["netns", "pids", namespace], { encoding: "utf8" }).stdout.trim();
+        for (const pid of pids.split("\n").filter(Boolean)) {
+            try {
+                process.kill(Number(pid), "SIGKILL");
+            } catch {
+                // already gone
+            }
+        }
+        spawnSync("ip", ["netns", "del", namespace]);
+    }
+}
