@@ -36,20 +36,22 @@ export const pinnedImage = z.string().superRefine((value, context) => {
 export const quantity = z.string().regex(quantityPattern, {
     error: "is not a Kubernetes quantity. Use e.g. 500m or 2 for CPU, 512Mi or 4Gi for memory",
 });
-export const stringList = z
-    .string()
-    .transform((text, context) => {
-        try {
-            return JSON.parse(text) as unknown;
-        } catch {
-            context.addIssue({
-                code: "custom",
-                message: "is not a list. Write it as a YAML list of `Section.Key=value` strings",
-            });
-            return z.NEVER;
-        }
-    })
-    .pipe(z.array(z.string(), { error: "must be a list of strings, one `Section.Key=value` each" }));
+/** A YAML list in the stack file (Pulumi hands it over as JSON text) of strings, each described by `items`. */
+function listOf(items: string) {
+    return z
+        .string()
+        .transform((text, context) => {
+            try {
+                return JSON.parse(text) as unknown;
+            } catch {
+                context.addIssue({ code: "custom", message: `is not a list. Write it as a YAML list of ${items}` });
+                return z.NEVER;
+            }
+        })
+        .pipe(z.array(z.string(), { error: `must be a list of ${items}` }));
+}
+
+export const stringList = listOf("strings, one `Section.Key=value` each");
 
 /** A network in CIDR notation with no host bits set (nft and firewalld refuse those); never everything. */
 export function cidrProblem(cidr: string): string | undefined {
@@ -68,22 +70,11 @@ export function cidrProblem(cidr: string): string | undefined {
     return undefined;
 }
 
-export const cidrList = z
-    .string()
-    .transform((text, context) => {
-        try {
-            return JSON.parse(text) as unknown;
-        } catch {
-            context.addIssue({ code: "custom", message: "is not a list. Write it as a YAML list of CIDRs" });
-            return z.NEVER;
+export const cidrList = listOf("CIDRs, e.g. [10.20.0.0/24]").superRefine((cidrs, context) => {
+    for (const cidr of cidrs) {
+        const problem = cidrProblem(cidr);
+        if (problem) {
+            context.addIssue({ code: "custom", message: problem });
         }
-    })
-    .pipe(z.array(z.string(), { error: "must be a list of CIDRs, e.g. [10.20.0.0/24]" }))
-    .superRefine((cidrs, context) => {
-        for (const cidr of cidrs) {
-            const problem = cidrProblem(cidr);
-            if (problem) {
-                context.addIssue({ code: "custom", message: problem });
-            }
-        }
-    });
+    }
+});
