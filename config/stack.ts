@@ -83,7 +83,8 @@ export function loadStackConfig(): StackConfig {
         ...result.errors,
         ...[...result.missingSecrets, ...(offline ? [] : result.missingValues)].map((missing) => missing.message),
     ];
-    const tarballProblem = result.settings?.push && tarballFileProblem(result.settings.push.tarball);
+    // The offline render copies nothing, so it needs no tarball on this machine (a reviewer's has none).
+    const tarballProblem = !offline && result.settings?.push && tarballFileProblem(result.settings.push.tarball);
     if (tarballProblem) {
         problems.push(tarballProblem);
     }
