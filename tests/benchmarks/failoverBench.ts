@@ -13,7 +13,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as readline from "node:readline";
 import { bridgedNamespaces, removeNamespaces } from "../helpers/netns";
-import { localGuardCommands, localize, makeRuntimeDir, type PodNames } from "../helpers/nginxHarness";
+import {
+    fakeMattermostCommand,
+    localGuardCommands,
+    localize,
+    makeRuntimeDir,
+    type PodNames,
+} from "../helpers/nginxHarness";
 import { projectDir, type Rendered } from "../helpers/render";
 
 export type Fault = "killed" | "hung" | "blackholed" | "flapping";
@@ -149,26 +155,11 @@ async function waitUntil(check: () => boolean, timeoutMs: number, what: string):
 }
 
 function startServer(network: Network, name: "primary" | "backup", dir: string): ChildProcess {
-    const logFile = path.join(dir, `${name}.log`);
-    const child = network.spawn(
+    return network.spawn(
         name,
-        [
-            process.execPath,
-            "--import",
-            "tsx",
-            "tests/helpers/fakeMattermost.ts",
-            "--name",
-            name,
-            "--host",
-            address[name],
-            "--port",
-            String(mattermostPort),
-            "--tick-ms",
-            String(tickMs),
-        ],
-        logFile,
+        fakeMattermostCommand({ name, host: address[name], port: mattermostPort, tickMs }),
+        path.join(dir, `${name}.log`),
     );
-    return child;
 }
 
 async function serverReady(dir: string, name: string, readyLines: number): Promise<void> {

@@ -193,29 +193,42 @@ export interface FakeServer {
     readonly output: () => string;
 }
 
+/**
+ * The command line of a fake Mattermost server (tests/helpers/fakeMattermost.ts), run from the project
+ * directory: one node process with tsx's loader (not the tsx CLI, which forks), so killing it kills the server.
+ */
+export function fakeMattermostCommand(options: {
+    name: string;
+    port: number;
+    host?: string;
+    dieOnPost?: boolean;
+    tickMs?: number;
+}): string[] {
+    return [
+        process.execPath,
+        "--import",
+        "tsx",
+        "tests/helpers/fakeMattermost.ts",
+        "--name",
+        options.name,
+        "--port",
+        String(options.port),
+        ...(options.host ? ["--host", options.host] : []),
+        ...(options.dieOnPost ? ["--die-on-post"] : []),
+        ...(options.tickMs ? ["--tick-ms", String(options.tickMs)] : []),
+    ];
+}
+
 export async function startFakeMattermost(
     name: string,
     port: number,
     options: { dieOnPost?: boolean } = {},
 ): Promise<FakeServer> {
-    // One node process with tsx's loader (not the tsx CLI, which forks), so that killing it kills the server.
-    const child = spawn(
-        process.execPath,
-        [
-            "--import",
-            "tsx",
-            "tests/helpers/fakeMattermost.ts",
-            "--name",
-            name,
-            "--port",
-            String(port),
-            ...(options.dieOnPost ? ["--die-on-post"] : []),
-        ],
-        {
-            cwd: projectDir,
-            stdio: ["ignore", "pipe", "pipe"],
-        },
-    );
+    const [program, ...args] = fakeMattermostCommand({ name, port, dieOnPost: options.dieOnPost });
+    const child = spawn(program ?? process.execPath, args, {
+        cwd: projectDir,
+        stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
