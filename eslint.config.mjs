@@ -6,6 +6,7 @@ export default tseslint.config(
         ignores: [
             "node_modules/",
             "out/",
+            ".build/",
             "coverage/",
             "eslint.config.mjs",
             "jest.config.js",

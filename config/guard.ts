@@ -1,7 +1,8 @@
 /**
- * The programs the pods run from ConfigMaps in a pinned Node image, so no image is built: the failover
- * guard beside nginx (DESIGN decision 4) and the deprovisioning job (decision 9). Their sources are in
- * scripts/; this transpiles them with TypeScript's own compiler, which runs the Pulumi program anyway.
+ * The programs that run in a pinned Node image: from ConfigMaps, so no image is built, the failover
+ * guard beside nginx (DESIGN decision 4) and the deprovisioning job (decision 9); and the web-client
+ * edit of the image build (config/customImage.ts). Their sources are in scripts/; this transpiles them
+ * with TypeScript's own compiler, which runs the Pulumi program anyway.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -31,6 +32,10 @@ export function renderGuardScript(): string {
 
 export function renderDeprovisionScript(): string {
     return transpiled("deprovision.ts");
+}
+
+export function renderWebClientScript(): string {
+    return transpiled("customizeWebClient.ts");
 }
 
 /** Where the guard writes the servers of nginx's upstream, under nginx's runtime directory. */

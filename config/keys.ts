@@ -4,7 +4,8 @@
  * fails when either drifts from it.
  */
 
-export type ConfigKeyType = "string" | "integer" | "boolean" | "array";
+/** `maps` is a YAML list of maps, which Pulumi's typed project config cannot declare (its items are scalars). */
+export type ConfigKeyType = "string" | "integer" | "boolean" | "array" | "maps";
 
 export interface ConfigKey {
     readonly type: ConfigKeyType;
@@ -105,6 +106,30 @@ export const configKeys = {
         description: "Unprivileged nginx image, pinned by a version tag or a digest.",
     },
     nginxReplicas: { type: "integer", default: 2, description: "Number of nginx pods in front of the pair." },
+    mattermostPlugins: {
+        type: "maps",
+        default: [],
+        description:
+            "Plugins baked into the image the pair runs (`npm run build:image`), and the only ones Mattermost runs. One map each: `id` and `version` (as in the bundle's plugin.json), `url` (https, .tar.gz), `sha256`, `signatureSha256` and optionally `signatureUrl` (default `url` + `.sig`). Mattermost verifies each bundle's signature at start; with this program's database-held configuration only bundles signed by Mattermost pass. Empty: no plugins run.",
+    },
+    webClientReplacements: {
+        type: "maps",
+        default: [],
+        description:
+            "Text changes to the web client baked into the image (`npm run build:image`). One map each: `find`, `replace`, and `count`, how often `find` must occur in the client's files; the build fails otherwise, so an upstream change cannot slip through. The login button's text needs none: it is `loginButtonText`.",
+    },
+    customMattermostImage: {
+        type: "string",
+        default: "",
+        description:
+            "The image `npm run build:image` built from `mattermostImage`, `mattermostPlugins` and `webClientReplacements`, as it prints it: `<repository>:<tag>@sha256:<digest>`. Required when either list is set; its tag must end in the recipe of the current lists, so a changed list needs a new build.",
+    },
+    loginButtonText: {
+        type: "string",
+        default: "Log in with your company account",
+        description:
+            "Text of the login button that leads to Keycloak, in either `ssoMode` (GitLabSettings or OpenIdSettings `ButtonText`).",
+    },
     nodeImage: {
         type: "string",
         default: "node:20.19.4-alpine3.22",

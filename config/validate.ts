@@ -15,6 +15,12 @@ import { parseCaCertificates } from "./trust";
 import { networkFieldSchemas, portOf, validateNetwork, type NetworkSettings } from "./validateNetwork";
 import { pushFieldSchemas, validatePush, type PushHostSettings } from "./validatePush";
 import {
+    customImageFieldSchemas,
+    pluginSettingsOverrides,
+    validateCustomImage,
+    type CustomImageSettings,
+} from "./customImage";
+import {
     applyOverrides,
     baseSettings,
     derivedSettings,
@@ -119,7 +125,10 @@ export interface StackSettings {
     readonly hostname: string;
     readonly siteUrl: string;
     readonly mattermost: {
+        /** What the pair runs: customMattermostImage when set, else mattermostImage. */
         readonly image: string;
+        /** What `npm run build:image` builds for this stack. */
+        readonly build: CustomImageSettings;
         readonly edition: "team" | "enterprise";
         readonly version: string;
         readonly licensed: boolean;
@@ -348,6 +357,8 @@ const fieldSchemas = {
     testUsers: stringList,
     ssoSessionIdleMinutes: integer(1, 24 * 60),
     ssoSessionMaxHours: integer(1, 24 * 30),
+    loginButtonText: z.string().min(1, { error: "is empty. Give the text of the login button, e.g. Log in with AD" }),
+    ...customImageFieldSchemas,
     ...pushFieldSchemas,
     ...networkFieldSchemas,
 } satisfies Record<ConfigKeyName, z.ZodType>;
@@ -746,6 +757,21 @@ export function validateStackConfig(
         );
     }
 
+    // The image: plugins and web-client text baked in, and the build the stack points at.
+    const image = has(
+        "mattermostImage",
+        "nodeImage",
+        "mattermostVersion",
+        "mattermostPlugins",
+        "webClientReplacements",
+        "customMattermostImage",
+    )
+        ? validateCustomImage(f, {
+              problem,
+              missingValue: (key, message) => missingValues.push({ key, message }),
+          })
+        : undefined;
+
     // Network policies: where the services outside the cluster are.
     const networkKeys = Object.keys(networkFieldSchemas) as (keyof typeof networkFieldSchemas)[];
     const network =
@@ -768,7 +794,7 @@ export function validateStackConfig(
               )
             : undefined;
 
-    if (errors.length > 0 || !version || !settings) {
+    if (errors.length > 0 || !version || !settings || !image) {
         return { errors, warnings, missingSecrets, missingValues };
     }
 
@@ -815,7 +841,8 @@ export function validateStackConfig(
             hostname: f.hostname,
             siteUrl,
             mattermost: {
-                image: f.mattermostImage,
+                image: image.image,
+                build: image.build,
                 edition: f.mattermostEdition,
                 version: formatVersion(version),
                 licensed: f.mattermostLicensed,
@@ -823,7 +850,8 @@ export function validateStackConfig(
                 settings: applyOverrides(settings, [
                     { section: "ServiceSettings", key: "SiteURL", value: siteUrl },
                     ...fileStorageSettings(fileStorage, f.namespace),
-                    ...loginSettings(siteUrl, f.ssoMode, f.localLogin, f.mattermostSsoSessionHours),
+                    ...loginSettings(siteUrl, f.ssoMode, f.localLogin, f.mattermostSsoSessionHours, f.loginButtonText),
+                    ...pluginSettingsOverrides(image.build.plugins),
                     // The server's URL holds the secret prefix, so it goes into the Secret; without a
                     // push host it is emptied, as Mattermost would otherwise use its public test service.
                     { section: "EmailSettings", key: "SendPushNotifications", value: push !== undefined },
@@ -921,6 +949,7 @@ function loginSettings(
     mode: "gitlab" | "openid",
     localLogin: boolean,
     ssoHours: number,
+    buttonText: string,
 ): SettingOverride[] {
     const endpoints = realmEndpoints(siteUrl);
     const setting = (section: string, key: string, value: string | boolean | number): SettingOverride => ({
@@ -938,12 +967,13 @@ function loginSettings(
                   setting("GitLabSettings", "AuthEndpoint", endpoints.authorization),
                   setting("GitLabSettings", "TokenEndpoint", endpoints.token),
                   setting("GitLabSettings", "UserAPIEndpoint", endpoints.userinfo),
+                  setting("GitLabSettings", "ButtonText", buttonText),
               ]
             : [
                   setting("OpenIdSettings", "Enable", true),
                   setting("OpenIdSettings", "Id", mattermostClientId),
                   setting("OpenIdSettings", "DiscoveryEndpoint", endpoints.discovery),
-                  setting("OpenIdSettings", "ButtonText", "Log in with your company account"),
+                  setting("OpenIdSettings", "ButtonText", buttonText),
               ];
     return [
         ...sso,
