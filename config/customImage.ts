@@ -51,7 +51,11 @@ export interface CustomImageSettings {
     readonly tag: string;
 }
 
-/** Plugins Mattermost turns on by itself when PluginStates does not name them (model/config.go SetDefaults). */
+/**
+ * Plugins Mattermost turns on by itself when PluginStates does not name them (model/config.go
+ * SetDefaults: NPS, Calls and Playbooks now; Apps, Boards and channel export in earlier versions), and
+ * its AI plugin, which images may ship prepackaged.
+ */
 export const defaultEnabledPluginIds = [
     "com.mattermost.apps",
     "com.mattermost.calls",

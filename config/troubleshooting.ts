@@ -296,4 +296,45 @@ export const badInputs: readonly BadInput[] = [
         message:
             "mattermost:pushHostCidrs: is empty, but with networkPolicies true (deny by default) Mattermost reaches the push VM only at the addresses listed here. Set them: pulumi config set --path 'pushHostCidrs[0]' 10.54.0.7/32, or set networkPolicies false.",
     },
+    {
+        problem: "A plugin listed, and no image built with it yet",
+        base: "prod",
+        change: {
+            mattermostPlugins: JSON.stringify([
+                {
+                    id: "jitsi",
+                    version: "2.1.0",
+                    url: "https://plugins.releases.mattermost.com/release/mattermost-plugin-jitsi-v2.1.0-linux-amd64.tar.gz",
+                    sha256: "a".repeat(64),
+                    signatureSha256: "b".repeat(64),
+                },
+            ]),
+        },
+        message:
+            "mattermost:customMattermostImage: is required with mattermostPlugins or webClientReplacements: the upstream image has neither. Build it with: npm run build:image -- --stack <stack> --repository <registry>/<name>, and set the reference it prints",
+    },
+    {
+        problem: "A plugin's checksum that is not a sha256",
+        base: "prod",
+        change: {
+            mattermostPlugins: JSON.stringify([
+                {
+                    id: "jitsi",
+                    version: "2.1.0",
+                    url: "https://plugins.releases.mattermost.com/release/mattermost-plugin-jitsi-v2.1.0-linux-amd64.tar.gz",
+                    sha256: "see checksums.txt",
+                    signatureSha256: "b".repeat(64),
+                },
+            ]),
+        },
+        message:
+            'mattermost:mattermostPlugins: "jitsi": sha256 is not 64 lower-case hex digits. Take it from the release\'s checksums, or from sha256sum of a bundle you checked.',
+    },
+    {
+        problem: "The built image named by tag instead of digest",
+        base: "prod",
+        change: { customMattermostImage: "registry.example.com/chat/mattermost:11.6.1-0123456789ab" },
+        message:
+            'mattermost:customMattermostImage: "registry.example.com/chat/mattermost:11.6.1-0123456789ab" is not pinned by digest. Give the reference npm run build:image prints, <repository>:<tag>@sha256:<digest>.',
+    },
 ];
