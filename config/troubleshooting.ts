@@ -18,6 +18,15 @@ export interface BadInput {
     readonly plainText?: boolean;
 }
 
+/** A well-formed mattermostPlugins entry (its checksums are examples). */
+const examplePlugin = {
+    id: "jitsi",
+    version: "2.1.0",
+    url: "https://plugins.releases.mattermost.com/release/mattermost-plugin-jitsi-v2.1.0-linux-amd64.tar.gz",
+    sha256: "a".repeat(64),
+    signatureSha256: "b".repeat(64),
+};
+
 export const badInputs: readonly BadInput[] = [
     {
         problem: "A production stack without the database password",
@@ -300,15 +309,7 @@ export const badInputs: readonly BadInput[] = [
         problem: "A plugin listed, and no image built with it yet",
         base: "prod",
         change: {
-            mattermostPlugins: JSON.stringify([
-                {
-                    id: "jitsi",
-                    version: "2.1.0",
-                    url: "https://plugins.releases.mattermost.com/release/mattermost-plugin-jitsi-v2.1.0-linux-amd64.tar.gz",
-                    sha256: "a".repeat(64),
-                    signatureSha256: "b".repeat(64),
-                },
-            ]),
+            mattermostPlugins: JSON.stringify([examplePlugin]),
         },
         message:
             "mattermost:customMattermostImage: is required with mattermostPlugins or webClientReplacements: the upstream image has neither. Build it with: npm run build:image -- --stack <stack> --repository <registry>/<name>, and set the reference it prints",
@@ -317,15 +318,7 @@ export const badInputs: readonly BadInput[] = [
         problem: "A plugin's checksum that is not a sha256",
         base: "prod",
         change: {
-            mattermostPlugins: JSON.stringify([
-                {
-                    id: "jitsi",
-                    version: "2.1.0",
-                    url: "https://plugins.releases.mattermost.com/release/mattermost-plugin-jitsi-v2.1.0-linux-amd64.tar.gz",
-                    sha256: "see checksums.txt",
-                    signatureSha256: "b".repeat(64),
-                },
-            ]),
+            mattermostPlugins: JSON.stringify([{ ...examplePlugin, sha256: "see checksums.txt" }]),
         },
         message:
             'mattermost:mattermostPlugins: "jitsi": sha256 is not 64 lower-case hex digits. Take it from the release\'s checksums, or from sha256sum of a bundle you checked.',
