@@ -246,7 +246,7 @@ export function pluginSettingsOverrides(plugins: readonly PluginBundle[]): Setti
     ];
 }
 
-/** The rules between the image keys; undefined when a key they need did not parse. */
+/** The rules between the image keys, and what the pair runs and what the build makes. */
 export function validateCustomImage(f: CustomImageFields, report: CustomImageReport): CustomImageResult {
     const plugins: PluginBundle[] = [];
     const seen = new Set<string>();

@@ -160,6 +160,13 @@ export async function prepareImageContext(
     directory: string,
     options: DownloadOptions = {},
 ): Promise<PreparedContext> {
+    // Emptied first, but only when it holds nothing but an earlier context: --context may be mistyped.
+    const earlier = new Set(["Dockerfile", "prepackaged_plugins", "web-client"]);
+    if (fs.existsSync(directory) && fs.readdirSync(directory).some((entry) => !earlier.has(entry))) {
+        throw new ImageContextError(
+            `${directory} holds other files than a build context; give a new or empty directory with --context`,
+        );
+    }
     fs.rmSync(directory, { recursive: true, force: true });
     const pluginsDirectory = path.join(directory, "prepackaged_plugins");
     fs.mkdirSync(pluginsDirectory, { recursive: true });

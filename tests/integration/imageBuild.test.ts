@@ -154,6 +154,16 @@ describe("the image's build context", () => {
         expect(left.filter((file) => file.endsWith(".partial"))).toEqual([]);
     });
 
+    it("refuses to empty a directory that is not a build context", async () => {
+        const directory = path.join(workDir, "not-a-context");
+        fs.mkdirSync(directory);
+        fs.writeFileSync(path.join(directory, "package.json"), "{}");
+        await expect(prepareImageContext(buildOf([hello()]), directory, { ca: caPem })).rejects.toThrow(
+            "holds other files than a build context",
+        );
+        expect(fs.readdirSync(directory)).toEqual(["package.json"]);
+    });
+
     it("refuses a server its CA file does not vouch for", async () => {
         await expect(prepareImageContext(buildOf([hello()]), path.join(workDir, "context-untrusted"))).rejects.toThrow(
             /self-signed|unable to verify|certificate/,
