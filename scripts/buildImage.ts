@@ -1,6 +1,7 @@
 /**
  * `npm run build:image -- --stack <name> --repository <registry>/<name> [--engine docker|podman]
- *  [--platform linux/amd64] [--ca-file <pem>] [--context <dir>] [--context-only] [--stack-file <file>]`
+ *  [--signing-key <file>] [--platform linux/amd64] [--ca-file <pem>] [--context <dir>] [--context-only]
+ *  [--stack-file <file>]`
  *
  * Builds and pushes the Mattermost image a stack lists plugins or web-client text for
  * (config/customImage.ts), then prints the reference to set as the stack's customMattermostImage. The
@@ -13,7 +14,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { projectName } from "../config/keys";
 import { describeProblems, validateStackConfig } from "../config/validate";
-import { ImageContextError, prepareImageContext } from "./imageContext";
+import { ImageContextError, prepareImageContext, readSigningKeys } from "./imageContext";
 import { readStackConfig, RenderConfigError } from "./offlineRender";
 
 class UsageError extends Error {}
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
             engine: { type: "string", default: "docker" },
             platform: { type: "string", default: "linux/amd64" },
             "ca-file": { type: "string" },
+            "signing-key": { type: "string" },
             context: { type: "string" },
             "context-only": { type: "boolean", default: false },
             "stack-file": { type: "string" },
@@ -106,7 +108,14 @@ async function main(): Promise<void> {
     }
     const context = path.resolve(values.context ?? path.join(projectDir, ".build", "image", stack));
     const ca = values["ca-file"] ? fs.readFileSync(values["ca-file"], "utf8") : undefined;
-    const prepared = await prepareImageContext(build, context, { ca });
+    const signingKeyFile = values["signing-key"];
+    const signingKeys = signingKeyFile ? await readSigningKeys(fs.readFileSync(signingKeyFile)) : undefined;
+    if (!signingKeys) {
+        console.warn(
+            "Signatures are not checked before the build: Mattermost checks them at start and only logs a refusal. Give --signing-key with Mattermost's plugin key (server/build/plugin-production-public-key.gpg in mattermost/mattermost, at the release's tag) to check them now.",
+        );
+    }
+    const prepared = await prepareImageContext(build, context, { ca, signingKeys });
     console.log(`Build context for stack ${stack} (recipe ${build.recipe}) in ${context}:`);
     for (const file of prepared.files) {
         console.log(`  ${file}`);

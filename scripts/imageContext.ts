@@ -2,13 +2,16 @@
  * The build context of the custom Mattermost image (config/customImage.ts), prepared on the deployer's
  * machine: every plugin bundle and signature downloaded over https and checked against the stack's
  * sha256 before anything is written where the build reads it, each bundle's manifest checked against
- * the id and version the stack enables, then the Dockerfile and the web-client edit beside them.
+ * the id and version the stack enables, its signature against the keys given (Mattermost's server
+ * refuses a bundle whose signature fails, but only in its log, at start), then the Dockerfile and the
+ * web-client edit beside them.
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as https from "node:https";
 import * as path from "node:path";
 import * as tls from "node:tls";
+import * as openpgp from "openpgp";
 import * as tar from "tar";
 import * as yaml from "yaml";
 import { bundleFileName, renderDockerfile, replacementsJson, type CustomImageSettings } from "../config/customImage";
@@ -134,6 +137,45 @@ export async function readBundleManifest(bundle: string): Promise<PluginManifest
     return { id: text(parsed.id), version: text(parsed.version) };
 }
 
+export interface PrepareOptions extends DownloadOptions {
+    /** Keys the bundles' signatures must verify against; absent, signatures are left to Mattermost. */
+    readonly signingKeys?: readonly openpgp.PublicKey[];
+}
+
+const armored = (data: Buffer, kind: string) => data.toString("latin1").includes(`-----BEGIN PGP ${kind}-----`);
+
+/** Public keys, armored or binary (as `gpg --export` and Mattermost's plugin-production-public-key.gpg hold them). */
+export async function readSigningKeys(data: Buffer): Promise<openpgp.PublicKey[]> {
+    return armored(data, "PUBLIC KEY BLOCK")
+        ? openpgp.readKeys({ armoredKeys: data.toString("utf8") })
+        : openpgp.readKeys({ binaryKeys: new Uint8Array(data) });
+}
+
+/** Whether the detached signature in `signatureFile` over `bundle` verifies against one of `keys`. */
+export async function signatureVerifies(
+    bundle: string,
+    signatureFile: string,
+    keys: readonly openpgp.PublicKey[],
+): Promise<boolean> {
+    const data = fs.readFileSync(signatureFile);
+    try {
+        const signature = armored(data, "SIGNATURE")
+            ? await openpgp.readSignature({ armoredSignature: data.toString("utf8") })
+            : await openpgp.readSignature({ binarySignature: new Uint8Array(data) });
+        const message = await openpgp.createMessage({ binary: new Uint8Array(fs.readFileSync(bundle)) });
+        const { signatures } = await openpgp.verify({
+            message,
+            signature,
+            verificationKeys: [...keys],
+            format: "binary",
+        });
+        const results = await Promise.allSettled(signatures.map((entry) => entry.verified));
+        return results.some((result) => result.status === "fulfilled");
+    } catch {
+        return false;
+    }
+}
+
 export interface PreparedContext {
     readonly directory: string;
     /** Files of the context, relative to it, sorted. */
@@ -158,7 +200,7 @@ function listFiles(directory: string, relative = ""): string[] {
 export async function prepareImageContext(
     build: CustomImageSettings,
     directory: string,
-    options: DownloadOptions = {},
+    options: PrepareOptions = {},
 ): Promise<PreparedContext> {
     // Emptied first, but only when it holds nothing but an earlier context: --context may be mistyped.
     const earlier = new Set(["Dockerfile", "prepackaged_plugins", "web-client"]);
@@ -188,6 +230,11 @@ export async function prepareImageContext(
         });
         if (!manifest) {
             throw new ImageContextError(`${setting}: ${plugin.url} has no plugin.json, so it is not a plugin bundle`);
+        }
+        if (options.signingKeys && !(await signatureVerifies(bundle, `${bundle}.sig`, options.signingKeys))) {
+            throw new ImageContextError(
+                `${setting}: ${plugin.signatureUrl} is not a valid signature of the bundle by the signing keys given, so Mattermost would refuse the plugin at start. Use the bundle's own .sig from its publisher; a bundle signed by anyone else than Mattermost cannot be prepackaged here (README, "Plugins and the web client")`,
+            );
         }
         const wanted = plugin.version.replace(/^v/, "");
         if (manifest.id !== plugin.id || manifest.version.replace(/^v/, "") !== wanted) {

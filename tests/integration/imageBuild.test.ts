@@ -1,10 +1,10 @@
 /**
- * The image build's checks, run for real: bundles served over https by a test CA on loopback, the
- * context prepared by scripts/imageContext.ts, the CLI with --context-only, and the transpiled web-client
- * edit run with node on a client directory. No container engine exists here, so the engine's build
+ * The image build's checks, run for real: bundles served over https by a test CA on loopback and signed
+ * with Debian's gpg as a plugin publisher signs them, the context prepared by scripts/imageContext.ts,
+ * the CLI with --context-only, and the transpiled web-client edit run with node on a client directory. No container engine exists here, so the engine's build
  * and push are not run; the Dockerfile they read is linted in tests/unit/customImage.test.ts.
  */
-import { execFile, spawnSync } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as https from "node:https";
@@ -18,7 +18,7 @@ import * as yaml from "yaml";
 import type { CustomImageSettings, PluginBundle } from "../../config/customImage";
 import { renderWebClientScript } from "../../config/guard";
 import { validateStackConfig } from "../../config/validate";
-import { prepareImageContext } from "../../scripts/imageContext";
+import { prepareImageContext, readSigningKeys } from "../../scripts/imageContext";
 import { makeCertificateAuthority, makeServerCertificate } from "../helpers/certificates";
 import { projectDir } from "../helpers/render";
 import { testStackConfig } from "../helpers/stackFixtures";
@@ -30,8 +30,25 @@ let server: https.Server;
 let baseUrl: string;
 let caPem: string;
 let bundle: Buffer;
-const signature = Buffer.from("-----BEGIN PGP SIGNATURE-----\nnot checked here\n-----END PGP SIGNATURE-----\n");
+let signature: Buffer;
+/** The publisher's public key as `gpg --export` writes it (binary), and another signer's, armored. */
+let publisherKey: Buffer;
+let otherKey: Buffer;
+let gnupgHome: string;
 const served = new Map<string, Buffer>();
+
+function gpg(args: string[]): Buffer {
+    return execFileSync(
+        "gpg",
+        ["--homedir", gnupgHome, "--batch", "--pinentry-mode", "loopback", "--passphrase", "", ...args],
+        { stdio: ["ignore", "pipe", "pipe"] },
+    );
+}
+
+/** A signing key as Mattermost's documentation makes one (RSA 3072, which Mattermost's Go OpenPGP reads). */
+function signingKey(email: string): void {
+    gpg(["--quick-generate-key", `Plugin signer <${email}>`, "rsa3072", "sign", "never"]);
+}
 
 async function pluginBundle(id: string, version: string): Promise<Buffer> {
     const source = path.join(workDir, `bundle-${id}`);
@@ -49,6 +66,21 @@ beforeAll(async () => {
     const certificate = makeServerCertificate(workDir, ca, "127.0.0.1", ["127.0.0.1"]);
     caPem = ca.certificate;
     bundle = await pluginBundle("com.example.hello", "1.2.0");
+    gnupgHome = fs.mkdtempSync(path.join(os.tmpdir(), "gnupg-"));
+    signingKey("publisher@example.com");
+    signingKey("someone-else@example.com");
+    fs.writeFileSync(path.join(workDir, "hello.tar.gz"), bundle);
+    gpg([
+        "--local-user",
+        "publisher@example.com",
+        "--detach-sign",
+        "--output",
+        path.join(workDir, "hello.tar.gz.sig"),
+        path.join(workDir, "hello.tar.gz"),
+    ]);
+    signature = fs.readFileSync(path.join(workDir, "hello.tar.gz.sig"));
+    publisherKey = gpg(["--export", "publisher@example.com"]);
+    otherKey = gpg(["--armor", "--export", "someone-else@example.com"]);
     served.set("/release/hello-v1.2.0.tar.gz", bundle);
     served.set("/release/hello-v1.2.0.tar.gz.sig", signature);
     served.set("/release/other.tar.gz", await pluginBundle("com.example.other", "1.2.0"));
@@ -69,6 +101,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
     await new Promise((resolve) => server.close(resolve));
+    spawnSync("gpgconf", ["--homedir", gnupgHome, "--kill", "gpg-agent"]);
+    fs.rmSync(gnupgHome, { recursive: true, force: true });
     fs.rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -162,6 +196,22 @@ describe("the image's build context", () => {
             "holds other files than a build context",
         );
         expect(fs.readdirSync(directory)).toEqual(["package.json"]);
+    });
+
+    it("checks the signature against the publisher's key, binary as gpg --export writes it", async () => {
+        const context = path.join(workDir, "context-signed");
+        const signingKeys = await readSigningKeys(publisherKey);
+        await prepareImageContext(buildOf([hello()]), context, { ca: caPem, signingKeys });
+        expect(fs.existsSync(path.join(context, "Dockerfile"))).toBe(true);
+    });
+
+    it("refuses a bundle whose signature is not by the keys given, and leaves no Dockerfile", async () => {
+        const context = path.join(workDir, "context-other-signer");
+        const signingKeys = await readSigningKeys(Buffer.from(otherKey));
+        await expect(prepareImageContext(buildOf([hello()]), context, { ca: caPem, signingKeys })).rejects.toThrow(
+            /\(com\.example\.hello\): .*\.sig is not a valid signature of the bundle by the signing keys given/,
+        );
+        expect(fs.existsSync(path.join(context, "Dockerfile"))).toBe(false);
     });
 
     it("refuses a server its CA file does not vouch for", async () => {
