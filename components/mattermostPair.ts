@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { mattermostUid } from "../config/customImage";
 import { flattenSettings, type MattermostSettings } from "../config/mattermostSettings";
 import { mattermostLogDirectory } from "../config/filebeat";
 import { goTrustEnvironment } from "../config/trust";
@@ -49,8 +50,6 @@ export interface MattermostPairArgs {
     readonly logShipping?: LogShipping;
 }
 
-/** Mattermost's image runs as mattermost, uid and gid 2000, and owns its files under that id. */
-export const mattermostUid = 2000;
 export const httpPort = 8065;
 /** Up to 20 minutes of pg_isready, every 2 s; only the host and port are in the environment, no secret. */
 export const waitForDatabaseScript =

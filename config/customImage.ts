@@ -68,8 +68,11 @@ export const defaultEnabledPluginIds = [
 
 export const prepackagedPluginsDirectory = "/mattermost/prepackaged_plugins";
 export const webClientDirectory = "/mattermost/client";
-/** The image's user; the web client stays writable by it (Mattermost rewrites root.html at start). */
-const mattermostUid = 2000;
+/**
+ * Mattermost's image runs as mattermost, uid and gid 2000, and owns its files under that id; the web
+ * client stays writable by it (Mattermost rewrites root.html at start).
+ */
+export const mattermostUid = 2000;
 
 const sha256Pattern = /^[0-9a-f]{64}$/;
 const pluginEntry = z.object(
