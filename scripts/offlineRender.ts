@@ -6,7 +6,9 @@
  * Outputs, under `outDir`:
  *   manifests.yaml   every Kubernetes object, multi-document YAML, sorted by kind, namespace and name
  *   files/<component>/<file>   every configuration text the program renders; for a VM, the files
- *                              copied to it (staged/) and the commands run on it (commands/)
+ *                              copied to it (staged/) and the commands run on it (commands/); with
+ *                              plugins or web-client text, the image's Dockerfile and inputs
+ *                              (mattermost-image/)
  *   resources.json   every resource: type, name, parent, dependencies, inputs
  *   outputs.json     the stack outputs, secret ones as {"secret": <placeholder>}
  */
@@ -14,6 +16,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "yaml";
+import { renderDockerfile, type CustomImageSettings } from "../config/customImage";
 import { offlineRenderVariable, projectName } from "../config/keys";
 import { stableJson } from "../config/mattermostSettings";
 import { describeProblems, validateStackConfig } from "../config/validate";
@@ -398,7 +401,8 @@ export async function renderStack(options: RenderOptions): Promise<RenderResult>
         ),
         write("outputs.json", `${JSON.stringify(JSON.parse(stableJson(shownOutputs)), null, 2)}\n`),
     ];
-    const allFiles = [...renderedFiles(objects), ...remoteFiles(resources)];
+    const build = validation.settings?.mattermost.build;
+    const allFiles = [...renderedFiles(objects), ...remoteFiles(resources), ...imageFiles(build)];
     for (const [relative, text] of allFiles.sort(([a], [b]) => (a < b ? -1 : 1))) {
         written.push(write(path.join("files", relative), text));
     }
@@ -408,6 +412,21 @@ export async function renderStack(options: RenderOptions): Promise<RenderResult>
         warnings: validation.warnings,
         files: written,
     };
+}
+
+/**
+ * What `npm run build:image` builds, so a review sees a plugin or text change as the image's own diff;
+ * nothing without plugins or replacements, since the pair then runs the upstream image.
+ */
+function imageFiles(build: CustomImageSettings | undefined): [string, string][] {
+    if (!build || (build.plugins.length === 0 && build.replacements.length === 0)) {
+        return [];
+    }
+    const inputs = { tag: build.tag, plugins: build.plugins, replacements: build.replacements };
+    return [
+        ["mattermost-image/Dockerfile", renderDockerfile(build)],
+        ["mattermost-image/inputs.json", `${JSON.stringify(JSON.parse(stableJson(inputs)), null, 2)}\n`],
+    ];
 }
 
 interface RegisterRequest {

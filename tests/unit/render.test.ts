@@ -202,27 +202,28 @@ describe("stack shapes", () => {
     });
 });
 
+/** The test stack rendered with one change to its stack file. */
+function renderVariant(edit: (config: Record<string, unknown>) => void): Rendered {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "variant-"));
+    const file = path.join(dir, "Pulumi.test.yaml");
+    const document = yaml.parse(fs.readFileSync(path.join(projectDir, "Pulumi.test.yaml"), "utf8")) as {
+        config: Record<string, unknown>;
+    };
+    edit(document.config);
+    fs.writeFileSync(file, yaml.stringify(document));
+    try {
+        return renderStack("test", file);
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
 describe("rollouts", () => {
     function podTemplate(rendered: Rendered, name: string): string {
         const found = rendered.manifests.find(
             (manifest) => manifest.kind === "Deployment" && (manifest.metadata as { name: string }).name === name,
         ) as { spec: { template: unknown } };
         return JSON.stringify(found.spec.template);
-    }
-
-    function renderVariant(edit: (config: Record<string, unknown>) => void): Rendered {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "variant-"));
-        const file = path.join(dir, "Pulumi.test.yaml");
-        const document = yaml.parse(fs.readFileSync(path.join(projectDir, "Pulumi.test.yaml"), "utf8")) as {
-            config: Record<string, unknown>;
-        };
-        edit(document.config);
-        fs.writeFileSync(file, yaml.stringify(document));
-        try {
-            return renderStack("test", file);
-        } finally {
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
     }
 
     it.each<[string, (config: Record<string, unknown>) => void]>([
@@ -275,6 +276,40 @@ describe("rollouts", () => {
         expect(primary?.dependencies).toContain(urn("mattermost-2"));
         expect(backup?.dependencies).not.toContain(urn("mattermost-1"));
     });
+});
+
+describe("the image a stack bakes plugins into", () => {
+    it("is rendered for review beside the manifests, and not at all without plugins", () => {
+        const plugin = {
+            id: "jitsi",
+            version: "2.1.0",
+            url: "https://plugins.releases.mattermost.com/release/mattermost-plugin-jitsi-v2.1.0-linux-amd64.tar.gz",
+            sha256: "a".repeat(64),
+            signatureSha256: "b".repeat(64),
+        };
+        const rendered = renderVariant((config) => {
+            config["mattermost:mattermostPlugins"] = [plugin];
+        });
+        try {
+            const dockerfile = rendered.file("files/mattermost-image/Dockerfile");
+            expect(dockerfile).toContain("\nFROM mattermost/mattermost-team-edition:10.11.10\n");
+            expect(dockerfile).toContain("\nCOPY prepackaged_plugins/ /mattermost/prepackaged_plugins/\n");
+            const inputs = JSON.parse(rendered.file("files/mattermost-image/inputs.json")) as {
+                tag: string;
+                plugins: { signatureUrl: string; sha256: string }[];
+            };
+            expect(inputs.tag).toMatch(/^10\.11\.10-[0-9a-f]{12}$/);
+            expect(inputs.plugins).toEqual([{ ...plugin, signatureUrl: `${plugin.url}.sig` }]);
+            expect(rendered.file("files/mattermost/mattermost-settings.env")).toContain('"jitsi":{"Enable":true}');
+            // Without the built image, pulumi up would refuse; the render says so and goes on.
+            expect(rendered.log).toMatch(/Values not set .*customMattermostImage/);
+        } finally {
+            fs.rmSync(rendered.dir, { recursive: true, force: true });
+        }
+        for (const stack of ["test", "prod"]) {
+            expect(listFiles(stacks[stack].dir).filter((file) => file.includes("mattermost-image"))).toEqual([]);
+        }
+    }, 60000);
 });
 
 describe("render refuses bad configuration", () => {
