@@ -174,8 +174,8 @@ const sha256Of = (text: string | Buffer) => createHash("sha256").update(text).di
 
 /** The Dockerfile of the build; no RUN in the last stage, since Mattermost's images have no shell. */
 export function renderDockerfile(input: Omit<CustomImageSettings, "recipe" | "tag">): string {
+    // No `# syntax=` line: BuildKit would pull its frontend image by a moving tag, and nothing here needs it.
     const lines = [
-        "# syntax=docker/dockerfile:1",
         "# Rendered by scripts/buildImage.ts from the stack's mattermostImage, mattermostPlugins and",
         "# webClientReplacements (config/customImage.ts). Do not edit: change the stack and build again.",
     ];
