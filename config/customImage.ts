@@ -20,6 +20,7 @@ import { z } from "zod";
 import { fullKey, type ConfigKeyName } from "./keys";
 import { parseImage } from "./images";
 import { stableJson, type SettingOverride } from "./mattermostSettings";
+import { mapList } from "./schemas";
 
 export interface PluginBundle {
     /** The manifest id (plugin.json), the key of PluginSettings.PluginStates. */
@@ -108,42 +109,9 @@ const replacementEntry = z.object(
     { error: "is not a map with find, replace and count" },
 );
 
-/** A YAML list of maps in the stack file, each checked by `item`; messages name the entry. */
-function mapList<T extends z.ZodType>(item: T, label: (entry: unknown, index: number) => string) {
-    return z.string().transform((text, context): z.output<T>[] => {
-        let parsed: unknown;
-        try {
-            parsed = JSON.parse(text);
-        } catch {
-            parsed = undefined;
-        }
-        if (!Array.isArray(parsed)) {
-            context.addIssue({ code: "custom", message: "is not a list. Write it as a YAML list of maps" });
-            return z.NEVER;
-        }
-        const entries: z.output<T>[] = [];
-        parsed.forEach((entry: unknown, index) => {
-            const result = item.safeParse(entry);
-            if (result.success) {
-                entries.push(result.data);
-            } else {
-                for (const issue of result.error.issues) {
-                    context.addIssue({ code: "custom", message: `"${label(entry, index)}": ${issue.message}` });
-                }
-            }
-        });
-        return entries;
-    });
-}
-
-const entryName = (entry: unknown, index: number, field: string) => {
-    const value = entry !== null && typeof entry === "object" ? (entry as Record<string, unknown>)[field] : undefined;
-    return typeof value === "string" && value !== "" ? value : `entry ${index + 1}`;
-};
-
 export const customImageFieldSchemas = {
-    mattermostPlugins: mapList(pluginEntry, (entry, index) => entryName(entry, index, "id")),
-    webClientReplacements: mapList(replacementEntry, (entry, index) => entryName(entry, index, "find")),
+    mattermostPlugins: mapList(pluginEntry, "id"),
+    webClientReplacements: mapList(replacementEntry, "find"),
     customMattermostImage: z.string(),
 };
 

@@ -36,19 +36,60 @@ export const pinnedImage = z.string().superRefine((value, context) => {
 export const quantity = z.string().regex(quantityPattern, {
     error: "is not a Kubernetes quantity. Use e.g. 500m or 2 for CPU, 512Mi or 4Gi for memory",
 });
-/** A YAML list in the stack file (Pulumi hands it over as JSON text) of strings, each described by `items`. */
+/**
+ * The JSON text Pulumi hands a YAML list over as, parsed; undefined (and an issue) when it is not JSON,
+ * which JSON.parse itself never returns.
+ */
+function parsedList(text: string, context: z.RefinementCtx, items: string): unknown {
+    try {
+        return JSON.parse(text) as unknown;
+    } catch {
+        context.addIssue({ code: "custom", message: `is not a list. Write it as a YAML list of ${items}` });
+        return undefined;
+    }
+}
+
+/** A YAML list in the stack file of strings, each described by `items`. */
 function listOf(items: string) {
     return z
         .string()
         .transform((text, context) => {
-            try {
-                return JSON.parse(text) as unknown;
-            } catch {
-                context.addIssue({ code: "custom", message: `is not a list. Write it as a YAML list of ${items}` });
-                return z.NEVER;
-            }
+            const parsed = parsedList(text, context, items);
+            return parsed === undefined ? z.NEVER : parsed;
         })
         .pipe(z.array(z.string(), { error: `must be a list of ${items}` }));
+}
+
+/**
+ * A YAML list of maps in the stack file, each checked by `item`. Messages name the entry by its
+ * `nameField`, or by its position when that is missing.
+ */
+export function mapList<T extends z.ZodType>(item: T, nameField: string) {
+    return z.string().transform((text, context): z.output<T>[] => {
+        const parsed = parsedList(text, context, "maps");
+        if (parsed === undefined) {
+            return z.NEVER;
+        }
+        if (!Array.isArray(parsed)) {
+            context.addIssue({ code: "custom", message: "is not a list. Write it as a YAML list of maps" });
+            return z.NEVER;
+        }
+        const entries: z.output<T>[] = [];
+        parsed.forEach((entry: unknown, index) => {
+            const result = item.safeParse(entry);
+            if (result.success) {
+                entries.push(result.data);
+                return;
+            }
+            const name =
+                entry !== null && typeof entry === "object" ? (entry as Record<string, unknown>)[nameField] : undefined;
+            const label = typeof name === "string" && name !== "" ? name : `entry ${index + 1}`;
+            for (const issue of result.error.issues) {
+                context.addIssue({ code: "custom", message: `"${label}": ${issue.message}` });
+            }
+        });
+        return entries;
+    });
 }
 
 export const stringList = listOf("strings, one `Section.Key=value` each");
