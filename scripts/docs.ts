@@ -29,7 +29,10 @@ export function pulumiYaml(): string {
                 {
                     type: declaration.type,
                     ...(declaration.type === "array" ? { items: { type: "string" } } : {}),
-                    ...(declaration.secret ? { secret: true } : {}),
+                    // The CLI refuses `secret: true` beside a default (pulumi/pulumi#21865: the default is
+                    // plain text), so an optional secret is declared without it; the program refuses such
+                    // a key set in plain text instead (validate.ts).
+                    ...(declaration.secret && declaration.default === undefined ? { secret: true } : {}),
                     ...(declaration.default !== undefined ? { default: declaration.default } : {}),
                     description: declaration.description,
                 },
