@@ -46,7 +46,11 @@ export interface StackConfig extends StackSettings {
     readonly mattermostAdminToken?: pulumi.Output<string>;
 }
 
-export class ConfigError extends Error {
+/**
+ * A RunError, so that `pulumi preview`/`up` print the problems alone and exit, as the CLI does for its own
+ * config errors, instead of an "unhandled exception" with the program's stack trace.
+ */
+export class ConfigError extends pulumi.RunError {
     constructor(problems: readonly string[]) {
         super(describeProblems(problems));
         this.name = "ConfigError";
