@@ -1,0 +1,48 @@
+/** Every tool of the real toolchain, and the environment that puts them where the Pulumi CLI finds them. */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { binDir, ensureTools } from "./build";
+import { kubernetesProvider, nodejsLanguageHost, pulumiCli } from "./pulumi";
+import type { GoToolRecipe } from "./recipe";
+
+/** The plugins the program needs, found by the CLI on PATH. */
+const providerRecipes: readonly GoToolRecipe[] = [kubernetesProvider];
+
+export const allRecipes: readonly GoToolRecipe[] = [pulumiCli, nodejsLanguageHost, ...providerRecipes];
+
+/**
+ * The CLI takes a language host from beside its own binary, as the released archive ships them; found
+ * anywhere else on PATH it works too, but every command then warns about it. So the host is linked
+ * into the CLI's bin directory.
+ */
+function placeLanguageHostBesideCli(): void {
+    const source = path.join(binDir(nodejsLanguageHost), "pulumi-language-nodejs");
+    const target = path.join(binDir(pulumiCli), "pulumi-language-nodejs");
+    fs.rmSync(target, { force: true });
+    try {
+        fs.linkSync(source, target);
+    } catch {
+        fs.copyFileSync(source, target);
+        fs.chmodSync(target, 0o755);
+    }
+}
+
+/** Builds what is missing, then lays the binaries out as the CLI expects them. */
+export function ensureToolchain(log: (line: string) => void): void {
+    ensureTools(allRecipes, log);
+    placeLanguageHostBesideCli();
+}
+
+/**
+ * The CLI runs resource plugins found on PATH before any installed ones (it says so with a warning, since
+ * their versions differ from those the SDK asks for: see `npm run -s toolchain -- status`), and nothing is
+ * ever downloaded or checked for updates: no such host is reachable here.
+ */
+export function pulumiEnvironment(): Record<string, string> {
+    const bins = [pulumiCli, ...providerRecipes].map(binDir);
+    return {
+        PATH: [...bins, process.env.PATH ?? ""].join(":"),
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+    };
+}
