@@ -2,13 +2,19 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { binDir, ensureTools } from "./build";
+import { clusterRecipes } from "./cluster";
 import { kubernetesProvider, nodejsLanguageHost, pulumiCli } from "./pulumi";
 import type { GoToolRecipe } from "./recipe";
 
 /** The plugins the program needs, found by the CLI on PATH. */
 const providerRecipes: readonly GoToolRecipe[] = [kubernetesProvider];
 
-export const allRecipes: readonly GoToolRecipe[] = [pulumiCli, nodejsLanguageHost, ...providerRecipes];
+export const allRecipes: readonly GoToolRecipe[] = [
+    pulumiCli,
+    nodejsLanguageHost,
+    ...providerRecipes,
+    ...clusterRecipes,
+];
 
 /**
  * The CLI takes a language host from beside its own binary, as the released archive ships them; found
