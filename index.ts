@@ -5,7 +5,7 @@ import { Integrations } from "./components/integrations";
 import { Keycloak, keycloakClusterPorts, keycloakHttpPort, keycloakService } from "./components/keycloak";
 import { LogShipping } from "./components/logShipping";
 import { MattermostPair, httpPort, pairLabel } from "./components/mattermostPair";
-import { selectorLabels } from "./components/meta";
+import { podSecurityLabels, selectorLabels } from "./components/meta";
 import { NetworkPolicies } from "./components/networkPolicies";
 import { NginxFailover, listenPort } from "./components/nginxFailover";
 import { Postgres } from "./components/postgres";
@@ -25,7 +25,11 @@ const provider = new k8s.Provider("kubernetes", {
     enableServerSideApply: true,
 });
 const namespaceResource = config.createNamespace
-    ? new k8s.core.v1.Namespace("namespace", { metadata: { name: config.namespace } }, { provider })
+    ? new k8s.core.v1.Namespace(
+          "namespace",
+          { metadata: { name: config.namespace, labels: podSecurityLabels } },
+          { provider },
+      )
     : undefined;
 const namespace = namespaceResource?.metadata.name ?? pulumi.output(config.namespace);
 const opts = { providers: { kubernetes: provider }, dependsOn: namespaceResource ? [namespaceResource] : [] };

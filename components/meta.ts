@@ -48,6 +48,18 @@ export const securityExceptions = {
 
 export type SecurityException = (typeof securityExceptions)[keyof typeof securityExceptions];
 
+/**
+ * Pod Security admission enforces "restricted" on the namespace the program creates, so a pod that
+ * departs from it is refused by the API server, not only by the test that walks the render. Pinned to
+ * no version: the profile is the cluster's, as its other namespaces get it.
+ */
+export const podSecurityLabels: Readonly<Record<string, string>> = {
+    "pod-security.kubernetes.io/enforce": "restricted",
+    "pod-security.kubernetes.io/enforce-version": "latest",
+    "pod-security.kubernetes.io/warn": "restricted",
+    "pod-security.kubernetes.io/audit": "restricted",
+};
+
 /** Container hardening of the Pod Security "restricted" profile, read-only root unless an exception says otherwise. */
 export function restrictedContainerSecurity(
     options:
