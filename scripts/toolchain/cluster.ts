@@ -49,7 +49,8 @@ export const clusterRecipes: GoToolRecipe[] = [
         name: "kubernetes",
         version: kubernetesVersion,
         wrapper: "kubernetes",
-        binaries: ["kube-apiserver", "kube-controller-manager", "kube-scheduler"].map((out) => ({
+        // kubectl too: the README's and the demo's way to look around the deployed stack.
+        binaries: ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl"].map((out) => ({
             pkg: `k8s.io/kubernetes/cmd/${out}`,
             out,
         })),

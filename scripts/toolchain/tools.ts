@@ -5,9 +5,14 @@ import { binDir, ensureTools } from "./build";
 import { clusterRecipes } from "./cluster";
 import { kubernetesProvider, nodejsLanguageHost, pulumiCli } from "./pulumi";
 import type { GoToolRecipe } from "./recipe";
+import { standinCommandRecipe } from "./standinCommand";
+import { standinProviders } from "./standins";
 
 /** The plugins the program needs, found by the CLI on PATH. */
-const providerRecipes: readonly GoToolRecipe[] = [kubernetesProvider];
+const providerRecipes: readonly GoToolRecipe[] = [kubernetesProvider, standinProviders, standinCommandRecipe];
+
+/** kubectl, to look around the local cluster (`npm run cluster`). */
+const kubectlRecipe = clusterRecipes.find((recipe) => recipe.binaries.some((binary) => binary.out === "kubectl"));
 
 export const allRecipes: readonly GoToolRecipe[] = [
     pulumiCli,
@@ -45,7 +50,7 @@ export function ensureToolchain(log: (line: string) => void): void {
  * ever downloaded or checked for updates: no such host is reachable here.
  */
 export function pulumiEnvironment(): Record<string, string> {
-    const bins = [pulumiCli, ...providerRecipes].map(binDir);
+    const bins = [pulumiCli, ...providerRecipes, ...(kubectlRecipe ? [kubectlRecipe] : [])].map(binDir);
     return {
         PATH: [...bins, process.env.PATH ?? ""].join(":"),
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
