@@ -215,18 +215,29 @@ export const keycloakIssuer = realmEndpoints(config.siteUrl).issuer;
 export const keycloakDiscoveryUrl = realmEndpoints(config.siteUrl).discovery;
 export const trustBundlePem = trustBundle?.pem ?? "";
 export const keycloakAdminPassword = keycloak.adminPassword;
-export const testUserPassword = keycloak.testUserPassword;
-export const pushUrl = pushProxy?.url;
-export const pushCaCertificate = pushProxy?.caCertificate;
-export const pushHost = pushProxy?.host;
-export const incomingWebhookUrls =
-    integrations && config.integrations.incomingWebhooks.length > 0 ? integrations.urls : undefined;
 export const services = {
     nginx: nginx.service.metadata.name,
     mattermostPrimary: pair.primary.service.metadata.name,
     mattermostBackup: pair.backup.service.metadata.name,
     keycloak: keycloakService,
 };
+
+/**
+ * The outputs that exist only with what they describe (config/outputs.ts, "present"): added when they
+ * are there, since an output exported as undefined makes the SDK warn at every preview.
+ */
+Object.assign(
+    module.exports,
+    Object.fromEntries(
+        Object.entries({
+            testUserPassword: keycloak.testUserPassword,
+            pushUrl: pushProxy?.url,
+            pushCaCertificate: pushProxy?.caCertificate,
+            pushHost: pushProxy?.host,
+            incomingWebhookUrls: config.integrations.incomingWebhooks.length > 0 ? integrations?.urls : undefined,
+        }).filter(([, value]) => value !== undefined),
+    ),
+);
 
 /** Where a database is and how to log in, for Mattermost (a URL) and Keycloak (JDBC and credentials). */
 function databaseFor(podName: string, database: StackConfig["database"] | StackConfig["identity"]["database"]) {
