@@ -5,12 +5,15 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 
-const chat = new pulumi.StackReference("organization/mattermost/prod");
+const chat = new pulumi.StackReference(new pulumi.Config().require("chatStack"));
 
 /** Plain outputs read as they are. */
 export const chatUrl = chat.requireOutput("url") as pulumi.Output<string>;
 export const issuer = chat.requireOutput("keycloakIssuer") as pulumi.Output<string>;
 export const services = chat.requireOutput("services") as pulumi.Output<Record<string, string>>;
 
-/** Secret outputs stay secret in the reading stack too: pass them on, never print them. */
-export const pushUrl = chat.requireOutput("pushUrl") as pulumi.Output<string>;
+/**
+ * Secret outputs stay secret in the reading stack too: pass them on, never print them. The push VM's
+ * outputs exist only in stacks with `pushHost`, so they are read as optional.
+ */
+export const pushUrl = chat.getOutput("pushUrl") as pulumi.Output<string | undefined>;
