@@ -2,9 +2,10 @@
  * `npm run cluster -- up | down`: a local Kubernetes API for the tests, on 127.0.0.1 only. A real etcd,
  * kube-apiserver, kube-controller-manager and kube-scheduler (built from their published Go modules, see
  * scripts/toolchain/cluster.ts), with kwok playing the kubelets of three fake Nodes, so that Deployments
- * become available and Jobs complete without containers. OpenShift's own Route and SecurityContextConstraints
- * CRDs are installed where the checkout has them (the project's shared/crds/ beside it, as CI's has), so
- * that the prod stack's Route is validated against OpenShift's schema; without them it runs without.
+ * become available and Jobs complete without containers, and the ingress controller, so that Ingresses get
+ * a load balancer's address. OpenShift's own Route and SecurityContextConstraints CRDs are installed where
+ * the checkout has them (the project's shared/crds/ beside it, as CI's has), so that the prod stack's Route
+ * is validated against OpenShift's schema; without them it runs without.
  *
  * `up` prints, as its last stdout line, `{"kubeconfig": ..., "context": ...}` (progress goes to stderr);
  * when a cluster is already up and healthy it prints the same line again and starts nothing. `down` stops
@@ -484,9 +485,43 @@ function controllerManagerArgs(dir: string, ports: Ports): string[] {
     ];
 }
 
+/**
+ * No ingress controller runs here (there is no container runtime to run one), yet the Pulumi provider's
+ * await logic for an Ingress waits until `.status.loadBalancer.ingress` is set, as an ingress controller
+ * does on a real cluster: without it `pulumi up` fails on the Ingress after 10 minutes. So kwok plays the
+ * ingress controller as it plays the kubelets, with a Stage that gives every Ingress, of any class or
+ * none, the loopback address as its load balancer's as soon as it is created.
+ */
+const ingressStage = {
+    apiVersion: "kwok.x-k8s.io/v1alpha1",
+    kind: "Stage",
+    metadata: { name: "ingress-load-balancer" },
+    spec: {
+        // A group/version: kwok parses it with schema.ParseGroupVersion (as `v1` for Pods and Nodes).
+        resourceRef: { apiGroup: "networking.k8s.io/v1", kind: "Ingress" },
+        selector: {
+            matchExpressions: [
+                { key: ".metadata.deletionTimestamp", operator: "DoesNotExist" },
+                { key: ".status.loadBalancer.ingress", operator: "DoesNotExist" },
+            ],
+        },
+        next: { statusTemplate: stringify({ loadBalancer: { ingress: [{ ip: "127.0.0.1" }] } }) },
+    },
+};
+
+/**
+ * kwok's `--config`: our Stages only. kwok v0.7.0 groups the Stages of its config by resource and falls
+ * back to its built-in ones (kustomize/stage/node/fast with the heartbeat, kustomize/stage/pod/fast) for
+ * Nodes and Pods only when the config has none for them, so these keep making pods Ready, completing the
+ * pods of Jobs and finishing deletions. A Stage for another resource needs no flag in that version (not
+ * `--enable-crds`, which would read Stages from the API instead): kwok watches that resource itself.
+ */
+const kwokConfig = (dir: string) => path.join(dir, "kwok.yaml");
+
 function kwokArgs(dir: string): string[] {
     return [
         `--kubeconfig=${path.join(dir, "kwok.kubeconfig")}`,
+        `--config=${kwokConfig(dir)}`,
         "--manage-all-nodes=false",
         `--manage-nodes-with-annotation-selector=${fakeNodeAnnotation.join("=")}`,
         // With a lease duration kwok renews the Nodes' Leases and picks its frequent status heartbeat, so the
@@ -495,8 +530,6 @@ function kwokArgs(dir: string): string[] {
         // The pods' (fake) IPs; room for many more pods than the default /24.
         "--cidr=10.244.0.0/16",
         // No --node-port nor --server-address: kwok then serves nothing (it would listen on 0.0.0.0).
-        // No stage config: kwok's default stages make pods Ready, complete the pods of Jobs, and finish
-        // deleting pods (kustomize/stage/pod/fast in its module).
     ];
 }
 
@@ -605,6 +638,7 @@ async function startAll(state: State, binaries: Binaries, crds: readonly Crd[]):
     await waitFor("kube-apiserver /readyz", () => apiserverReady(state), dir, processes);
     launch("kube-controller-manager", binaries.controllerManager, controllerManagerArgs(dir, ports));
     launch("kube-scheduler", binaries.scheduler, componentArgs(dir, "kube-scheduler", ports.scheduler));
+    fs.writeFileSync(kwokConfig(dir), stringify(ingressStage));
     launch("kwok", binaries.kwok, kwokArgs(dir));
     await createNodes(state);
     await installCrds(state, crds);

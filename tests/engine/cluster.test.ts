@@ -1,8 +1,8 @@
 /**
  * The local test cluster of `npm run cluster` (scripts/cluster.ts): it comes up on loopback only, runs
- * workloads to completion on its kwok nodes, enforces PodSecurity by namespace labels, serves the
- * OpenShift CRDs, and `down` stops exactly its processes. Its own state directory, so that a cluster a
- * developer has up is left alone.
+ * workloads to completion on its kwok nodes, gives Ingresses a load balancer's address, enforces PodSecurity
+ * by namespace labels, serves the OpenShift CRDs, and `down` stops exactly its processes. Its own state
+ * directory, so that a cluster a developer has up is left alone.
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -150,6 +150,33 @@ describe("in a namespace labelled for the restricted Pod Security level", () => 
             return complete ? json : undefined;
         });
         expect(done.status.succeeded).toBe(1);
+    });
+
+    // No ingress controller runs here: kwok plays it (as it plays the kubelets), so that the Pulumi provider's
+    // await of an Ingress, which waits for its load balancer's address, completes.
+    it("gives an Ingress of any class, or none, a load balancer address", async () => {
+        const backend = { service: { name: "web", port: { number: 80 } } };
+        const ingresses = [
+            { metadata: { name: "classless" }, spec: { defaultBackend: backend } },
+            { metadata: { name: "nginx" }, spec: { ingressClassName: "nginx", defaultBackend: backend } },
+        ];
+        for (const ingress of ingresses) {
+            const body = { apiVersion: "networking.k8s.io/v1", kind: "Ingress", ...ingress };
+            const created = await request("POST", `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses`, body);
+            expect(created.status).toBe(201);
+        }
+        for (const { metadata } of ingresses) {
+            const status = await eventually(
+                `the load balancer of Ingress ${metadata.name}`,
+                async () => {
+                    const url = `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses/${metadata.name}`;
+                    const { json } = await request("GET", url);
+                    return json.status?.loadBalancer?.ingress?.length ? json.status : undefined;
+                },
+                5000,
+            );
+            expect(status.loadBalancer.ingress).toEqual([{ ip: "127.0.0.1" }]);
+        }
     });
 
     it("refuses a privileged pod", async () => {
