@@ -9,5 +9,7 @@ module.exports = {
     testMatch: ["<rootDir>/tests/engine/**/*.test.ts"],
     testTimeout: 900000,
     restoreMocks: true,
+    globalSetup: "<rootDir>/tests/engine/globalSetup.js",
+    globalTeardown: "<rootDir>/tests/engine/globalTeardown.js",
     reporters: ["default", "<rootDir>/tests/summaryReporter.js"],
 };

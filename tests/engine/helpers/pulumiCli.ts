@@ -1,19 +1,22 @@
 /**
  * The real Pulumi CLI, run on a copy of the program as a user runs it: the local file backend, the
  * passphrase secrets provider, the toolchain's PATH (scripts/toolchain/tools.ts) and nothing else. Each
- * workspace has a home, a state directory and a project copy of its own, so tests never share state and
+ * workspace has a home (with the state) and a project copy of its own, so tests never share state and
  * never write into the clone (`pulumi stack init` adds an encryptionsalt to the stack file).
  */
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { copyProgram, projectDir } from "../../../scripts/programCopy";
+import { cacheRoot } from "../../../scripts/toolchain/build";
 import { pulumiEnvironment } from "../../../scripts/toolchain/tools";
 
-export const projectDir = path.resolve(__dirname, "..", "..", "..");
+function goEnv(name: string): string {
+    return execFileSync("go", ["env", name], { encoding: "utf8" }).trim();
+}
 
-/** What the program is made of: what `pulumi up` reads (the tests, docs and renders are not). */
-const programEntries = ["Pulumi.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config", "scripts"];
+export { projectDir };
 
 export const passphrase = "engine-test-passphrase";
 
@@ -29,10 +32,15 @@ export interface Workspace {
     /** The project copy, the working directory of every command. */
     readonly dir: string;
     readonly env: NodeJS.ProcessEnv;
+    /** The state backend, a directory of its own (PULUMI_BACKEND_URL). */
+    readonly backendUrl: string;
     pulumi(args: readonly string[], options?: { input?: string; timeoutMs?: number }): CliResult;
     /** Like pulumi(), but throws with the whole output unless the command exited 0. */
     pulumiOk(args: readonly string[], options?: { input?: string; timeoutMs?: number }): CliResult;
-    /** Runs a bash script in the project copy, with the same environment (the README's commands). */
+    /**
+     * Runs a bash script in the project copy (the README's commands), and, as if the user went on in the
+     * same shell, takes what it exported into the environment of every later command.
+     */
     bash(script: string, timeoutMs?: number): CliResult;
     readonly cleanup: () => void;
 }
@@ -48,22 +56,32 @@ export function workspace(options: {
 }): Workspace {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "engine-"));
     const dir = path.join(root, "project");
-    fs.mkdirSync(dir);
-    for (const entry of programEntries) {
-        fs.cpSync(path.join(projectDir, entry), path.join(dir, entry), { recursive: true });
-    }
-    fs.symlinkSync(path.join(projectDir, "node_modules"), path.join(dir, "node_modules"));
-    for (const stack of options.stacks) {
-        const source = options.stackFiles?.[stack] ?? path.join(projectDir, `Pulumi.${stack}.yaml`);
-        fs.copyFileSync(source, path.join(dir, `Pulumi.${stack}.yaml`));
-    }
-    const state = path.join(root, "state");
+    copyProgram(
+        dir,
+        Object.fromEntries(
+            options.stacks.map((stack) => [
+                stack,
+                options.stackFiles?.[stack] ?? path.join(projectDir, `Pulumi.${stack}.yaml`),
+            ]),
+        ),
+    );
+    const home = path.join(root, "home");
+    fs.mkdirSync(home);
+    const state = path.join(home, "state");
     fs.mkdirSync(state);
+    const backendUrl = `file://${state}`;
     const env: NodeJS.ProcessEnv = {
         ...process.env,
         ...pulumiEnvironment(),
-        PULUMI_HOME: path.join(root, "home"),
-        PULUMI_BACKEND_URL: `file://${state}`,
+        // A home of its own, for what the README's commands keep under ~, and Pulumi's own (credentials,
+        // logs), which it finds through the account's home, not $HOME. The toolchain and Go's caches stay
+        // where they are, so nothing is built again.
+        HOME: home,
+        PULUMI_HOME: path.join(home, ".pulumi"),
+        MM_TOOLCHAIN_CACHE: cacheRoot(),
+        GOCACHE: goEnv("GOCACHE"),
+        GOMODCACHE: goEnv("GOMODCACHE"),
+        PULUMI_BACKEND_URL: backendUrl,
         PULUMI_CONFIG_PASSPHRASE: passphrase,
         // No terminal here: plain output, as in a CI log.
         PULUMI_SKIP_CONFIRMATIONS: "true",
@@ -71,7 +89,15 @@ export function workspace(options: {
         ...options.extraEnv,
     };
     const run = (command: string, args: readonly string[], input?: string, timeoutMs = 600_000): CliResult => {
-        const result = spawnSync(command, args, { cwd: dir, env, input, encoding: "utf8", timeout: timeoutMs });
+        const result = spawnSync(command, args, {
+            cwd: dir,
+            env,
+            input,
+            encoding: "utf8",
+            timeout: timeoutMs,
+            // `pulumi stack export` of a deployed stack is several megabytes.
+            maxBuffer: 256 * 1024 * 1024,
+        });
         if (result.error) {
             throw result.error;
         }
@@ -87,6 +113,7 @@ export function workspace(options: {
     return {
         dir,
         env,
+        backendUrl,
         pulumi,
         pulumiOk: (args, opts) => {
             const result = pulumi(args, opts);
@@ -95,7 +122,22 @@ export function workspace(options: {
             }
             return result;
         },
-        bash: (script, timeoutMs) => run("bash", ["-euo", "pipefail", "-c", script], undefined, timeoutMs),
+        bash: (script, timeoutMs) => {
+            const exported = path.join(root, "exported-env");
+            const result = run(
+                "bash",
+                ["-euo", "pipefail", "-c", `${script}\nenv -0 > ${exported}`],
+                undefined,
+                timeoutMs,
+            );
+            if (fs.existsSync(exported)) {
+                for (const entry of fs.readFileSync(exported, "utf8").split("\0").filter(Boolean)) {
+                    const at = entry.indexOf("=");
+                    env[entry.slice(0, at)] = entry.slice(at + 1);
+                }
+            }
+            return result;
+        },
         cleanup: () => fs.rmSync(root, { recursive: true, force: true }),
     };
 }

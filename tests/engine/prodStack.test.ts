@@ -1,0 +1,73 @@
+/**
+ * The prod stack deployed for real to the local cluster: its company services (PostgreSQL, S3, AD, ELK)
+ * given test values that need not answer, since no container runs (kwok reports the pods running); the
+ * namespace made beforehand, as an OpenShift project is (createNamespace false); its Route checked by
+ * OpenShift's own CRD schema. The secrets are set with `pulumi config set --secret`, as the README says
+ * (scripts/localStack.ts, which the pull-request preview against the local cluster uses too).
+ */
+import { ClusterInfo, up as clusterUp } from "../../scripts/cluster";
+import { prepareLocalStack, prodTestSecrets } from "../../scripts/localStack";
+import { renderStack } from "../helpers/render";
+import { compareWithRender, stateResources } from "./helpers/deployed";
+import { Kube } from "./helpers/kube";
+import { Workspace, workspace } from "./helpers/pulumiCli";
+import * as path from "node:path";
+
+const stack = "prod";
+const namespace = "mattermost";
+
+let cluster: ClusterInfo;
+let kube: Kube;
+let ws: Workspace;
+
+beforeAll(async () => {
+    cluster = await clusterUp();
+    kube = new Kube(cluster);
+    // The kubernetes provider in strict mode takes the cluster from KUBECONFIG and kubeContext only.
+    ws = workspace({ stacks: [stack], extraEnv: { KUBECONFIG: cluster.kubeconfig } });
+    await prepareLocalStack(stack, ws.dir, cluster, (args, input) => void ws.pulumiOk(args, { input }));
+}, 300_000);
+
+afterAll(() => ws?.cleanup());
+
+it("deploys", () => {
+    const up = ws.pulumi(["up", "--yes"], { timeoutMs: 900_000 });
+    if (up.status !== 0) {
+        throw new Error(`pulumi up of the prod stack exited ${up.status}:\n${up.output.slice(-6000)}`);
+    }
+    for (const value of Object.values(prodTestSecrets)) {
+        expect(up.output).not.toContain(value);
+    }
+});
+
+it("creates every object of the offline render, the Route accepted by OpenShift's schema", async () => {
+    const rendered = renderStack(stack, path.join(ws.dir, `Pulumi.${stack}.yaml`));
+    const { missing, differing } = await compareWithRender(rendered, stateResources(ws, stack), kube);
+    expect(missing).toEqual([]);
+    expect(differing).toEqual({});
+    const routes = await kube.list("route.openshift.io/v1", "Route", namespace);
+    expect(routes.map((route) => route.metadata.name)).toEqual(["mattermost"]);
+});
+
+it("previews no change", () => {
+    const preview = ws.pulumi(["preview", "--expect-no-changes"]);
+    expect({ status: preview.status, output: preview.status === 0 ? "" : preview.output }).toEqual({
+        status: 0,
+        output: "",
+    });
+});
+
+it("destroys every object it made, and leaves the namespace it did not make", async () => {
+    ws.pulumiOk(["destroy", "--yes"], { timeoutMs: 900_000 });
+    expect(await kube.get("v1", "Namespace", namespace)).toBeDefined();
+    for (const kind of ["Deployment", "Service", "ConfigMap", "Secret", "NetworkPolicy"]) {
+        const apiVersion = kind === "Deployment" ? "apps/v1" : kind === "NetworkPolicy" ? "networking.k8s.io/v1" : "v1";
+        const left = (await kube.list(apiVersion, kind, namespace)).filter(
+            (object) =>
+                (object.metadata.labels as Record<string, string> | undefined)?.["app.kubernetes.io/managed-by"] ===
+                "pulumi",
+        );
+        expect({ kind, left: left.map((object) => object.metadata.name) }).toEqual({ kind, left: [] });
+    }
+    expect(stateResources(ws, stack).filter((resource) => resource.type !== "pulumi:pulumi:Stack")).toEqual([]);
+});

@@ -1,0 +1,201 @@
+/**
+ * The test stack deployed for real: the README's commands, run as written, against the local Kubernetes
+ * API (npm run cluster), then everything a user does next: read the outputs, change a setting, preview
+ * without changes, refresh, destroy. Pods are simulated by kwok (no container runtime here), so a
+ * Deployment is available and a Job complete as soon as the scheduler placed their pods.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ClusterInfo, up as clusterUp } from "../../scripts/cluster";
+import { partOf } from "../../components/meta";
+import { OutputContract, outputContract } from "../../config/outputs";
+import { renderStack } from "../helpers/render";
+import { compareWithRender, stateResources, urnName } from "./helpers/deployed";
+import { Kube, KubeObject } from "./helpers/kube";
+import { CliResult, Workspace, workspace } from "./helpers/pulumiCli";
+import { readmeBlock } from "./helpers/readme";
+
+const stack = "test";
+const namespace = "mattermost-test";
+
+let cluster: ClusterInfo;
+let kube: Kube;
+let ws: Workspace;
+let deploy: CliResult;
+
+beforeAll(async () => {
+    cluster = await clusterUp();
+    kube = new Kube(cluster);
+    ws = workspace({ stacks: [stack] });
+    deploy = ws.bash(readmeBlock("local-deploy"), 900_000);
+}, 1_200_000);
+
+afterAll(() => ws?.cleanup());
+
+function stackFile(): string {
+    return path.join(ws.dir, `Pulumi.${stack}.yaml`);
+}
+
+it("deploys with the README's commands", () => {
+    if (deploy.status !== 0) {
+        throw new Error(`the README's deploy block exited ${deploy.status}:\n${deploy.output.slice(-6000)}`);
+    }
+    expect(deploy.output).toMatch(/Resources:\n\s+\+ \d+ created/);
+});
+
+it("creates every object of the offline render, and they agree field by field", async () => {
+    const rendered = renderStack(stack, stackFile());
+    const { missing, differing } = await compareWithRender(rendered, stateResources(ws, stack), kube);
+    expect(missing).toEqual([]);
+    expect(differing).toEqual({});
+    expect(rendered.manifests.length).toBeGreaterThan(30);
+});
+
+it("has every Deployment available and the realm Job complete", async () => {
+    const deployments = await kube.list("apps/v1", "Deployment", namespace);
+    expect(deployments.length).toBeGreaterThanOrEqual(7);
+    for (const deployment of deployments) {
+        const conditions = (deployment.status as { conditions?: { type: string; status: string }[] }).conditions;
+        expect({ name: deployment.metadata.name, conditions }).toEqual({
+            name: deployment.metadata.name,
+            conditions: expect.arrayContaining([expect.objectContaining({ type: "Available", status: "True" })]),
+        });
+    }
+    const jobs = await kube.list("batch/v1", "Job", namespace);
+    const realmJobs = jobs.filter((job) => job.metadata.name.startsWith("keycloak-realm"));
+    expect(realmJobs).toHaveLength(1);
+    expect((realmJobs[0]?.status as { succeeded?: number }).succeeded).toBe(1);
+});
+
+it("outputs what the contract says, secrets as secrets", () => {
+    const shown = JSON.parse(ws.pulumiOk(["stack", "output", "--json", "--show-secrets"]).stdout) as Record<
+        string,
+        unknown
+    >;
+    const hidden = JSON.parse(ws.pulumiOk(["stack", "output", "--json"]).stdout) as Record<string, unknown>;
+    const expected = (Object.entries(outputContract) as [string, OutputContract][]).filter(
+        ([, contract]) => !contract.when || contract.when === "testUsers",
+    );
+    expect(Object.keys(shown).sort()).toEqual(expected.map(([name]) => name).sort());
+    for (const [name, contract] of expected) {
+        const value = shown[name];
+        expect({ name, type: typeof value }).toEqual({ name, type: contract.type });
+        expect({ name, hidden: hidden[name] === "[secret]" }).toEqual({ name, hidden: contract.secret });
+    }
+});
+
+it("is read by the consumer example through a real StackReference", () => {
+    const consumer = workspace({ stacks: [] });
+    try {
+        const dir = path.join(consumer.dir, "examples", "consumer");
+        // The consumer reads the chat stack from the same backend: the one the README's commands chose.
+        const env = { ...consumer.env, PULUMI_BACKEND_URL: ws.env.PULUMI_BACKEND_URL };
+        const run = (args: string[]) => consumerCli(dir, env, args);
+        run(["stack", "init", "consumer"]);
+        run(["config", "set", "chatStack", `organization/mattermost/${stack}`]);
+        run(["up", "--yes"]);
+        const outputs = JSON.parse(run(["stack", "output", "--json", "--show-secrets"])) as Record<string, unknown>;
+        const chat = JSON.parse(ws.pulumiOk(["stack", "output", "--json", "--show-secrets"]).stdout) as Record<
+            string,
+            unknown
+        >;
+        expect(outputs.chatUrl).toBe(chat.url);
+        expect(outputs.services).toEqual(chat.services);
+        expect(JSON.parse(run(["stack", "output", "--json"])).pushUrl).toBe(
+            chat.pushUrl === undefined ? undefined : "[secret]",
+        );
+    } finally {
+        consumer.cleanup();
+    }
+});
+
+function consumerCli(dir: string, env: NodeJS.ProcessEnv, args: string[]): string {
+    const result = spawnSync("pulumi", [...args, "--non-interactive"], { cwd: dir, env, encoding: "utf8" });
+    if (result.status !== 0) {
+        throw new Error(
+            `pulumi ${args.join(" ")} (consumer) exited ${result.status}:\n${result.stdout}${result.stderr}`,
+        );
+    }
+    return result.stdout;
+}
+
+it("previews no change and refreshes without drift", () => {
+    const preview = ws.pulumi(["preview", "--expect-no-changes"]);
+    expect({ status: preview.status, output: preview.status === 0 ? "" : preview.output }).toEqual({
+        status: 0,
+        output: "",
+    });
+    const refresh = ws.pulumi(["refresh", "--yes", "--expect-no-changes"]);
+    expect({ status: refresh.status, output: refresh.status === 0 ? "" : refresh.output }).toEqual({
+        status: 0,
+        output: "",
+    });
+});
+
+interface PreviewStep {
+    op: string;
+    urn: string;
+}
+
+it("changes one Mattermost setting: the settings ConfigMap replaced, both Deployments updated, nothing else", async () => {
+    const file = stackFile();
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace('"Chat (test)"', '"Chat (test, renamed)"'));
+    const preview = JSON.parse(ws.pulumiOk(["preview", "--diff", "--json"]).stdout) as { steps: PreviewStep[] };
+    const changed = preview.steps
+        .filter((step) => step.op !== "same")
+        .map((step) => `${step.op} ${urnName(step.urn)}`)
+        .sort();
+    // A preview shows a replacement as one "replace" step (`up` carries it out as create, then delete).
+    expect(changed).toEqual(["replace mattermost-settings", "update mattermost-1", "update mattermost-2"]);
+    ws.pulumiOk(["up", "--yes"]);
+    await expectBackupRolledOutFirst();
+});
+
+/** From the ReplicaSets and Pods the controllers made: the backup's new pod was Ready before the primary's new ReplicaSet existed. */
+async function expectBackupRolledOutFirst(): Promise<void> {
+    const newest = async (deployment: string) => {
+        const sets = (await kube.list("apps/v1", "ReplicaSet", namespace)).filter((set) =>
+            (set.metadata.ownerReferences as { name: string }[] | undefined)?.some(
+                (owner) => owner.name === deployment,
+            ),
+        );
+        return sets.sort((a, b) => creation(b) - creation(a))[0];
+    };
+    const backupSet = await newest("mattermost-2");
+    const primarySet = await newest("mattermost-1");
+    const backupPods = (await kube.list("v1", "Pod", namespace)).filter((pod) =>
+        (pod.metadata.ownerReferences as { name: string }[] | undefined)?.some(
+            (owner) => owner.name === backupSet.metadata.name,
+        ),
+    );
+    expect(backupPods).toHaveLength(1);
+    const ready = (
+        backupPods[0]?.status as { conditions: { type: string; lastTransitionTime: string }[] }
+    ).conditions.find((condition) => condition.type === "Ready");
+    expect(ready).toBeDefined();
+    expect(Date.parse(ready?.lastTransitionTime ?? "")).toBeLessThanOrEqual(creation(primarySet));
+}
+
+function creation(object: KubeObject): number {
+    return Date.parse(String(object.metadata.creationTimestamp));
+}
+
+it("destroys every object it made", async () => {
+    ws.pulumiOk(["destroy", "--yes"], { timeoutMs: 900_000 });
+    expect(await kube.get("v1", "Namespace", namespace)).toBeUndefined();
+    const left: string[] = [];
+    for (const { apiVersion, kind, namespaced } of await kube.listableKinds()) {
+        if (namespaced) {
+            continue;
+        }
+        for (const object of await kube.list(apiVersion, kind)) {
+            const labels = (object.metadata.labels ?? {}) as Record<string, string>;
+            if (labels["app.kubernetes.io/part-of"] === partOf) {
+                left.push(`${kind} ${object.metadata.name}`);
+            }
+        }
+    }
+    expect(left).toEqual([]);
+    expect(stateResources(ws, stack).filter((resource) => resource.type !== "pulumi:pulumi:Stack")).toEqual([]);
+});
