@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import * as prettier from "prettier";
+import { writeSection } from "./sections";
 import { projectDir, renderStack } from "../helpers/render";
 import { faults, runScenario, type ScenarioResult } from "./failoverBench";
 import { judge, renderReport, type BenchmarkRun } from "./report";
@@ -70,11 +70,8 @@ async function main(): Promise<void> {
         console.log(`${verdict.met ? "met" : "MISSED"}: ${verdict.target}: ${verdict.measured}`);
     }
     if (values.write) {
-        // Formatted as the repository's prettier check wants it.
-        const target = path.resolve(values.write);
-        const options = { ...(await prettier.resolveConfig(target)), filepath: target };
-        fs.writeFileSync(target, await prettier.format(report.document, options));
-        console.log(`\nwrote ${values.write}`);
+        await writeSection(path.resolve(values.write), "failover", report.document);
+        console.log(`\nwrote the failover section of ${values.write}`);
     }
 }
 
