@@ -39,7 +39,10 @@ export async function ensureNamespace(cluster: ClusterInfo, name: string): Promi
 /** The namespace a stack file names, when the stack does not create it itself. */
 function namespaceMadeBeforehand(stackFile: string): string | undefined {
     const config = (parse(fs.readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> }).config ?? {};
-    return config["mattermost:createNamespace"] === false ? String(config["mattermost:namespace"]) : undefined;
+    // `pulumi config set` writes every value back as a string.
+    return String(config["mattermost:createNamespace"]) === "false"
+        ? String(config["mattermost:namespace"])
+        : undefined;
 }
 
 /** @param dir the stack's project copy, holding `Pulumi.<stack>.yaml` */
