@@ -42,6 +42,8 @@ it("deploys with the README's commands", () => {
         throw new Error(`the README's deploy block exited ${deploy.status}:\n${deploy.output.slice(-6000)}`);
     }
     expect(deploy.output).toMatch(/Resources:\n\s+\+ \d+ created/);
+    // An output exported as undefined (one whose feature is off) would warn at every preview.
+    expect(deploy.output).not.toContain("will not show as a stack output");
 });
 
 it("creates every object of the offline render, and they agree field by field", async () => {
