@@ -42,7 +42,8 @@ export function run(program: string, args: string[], options: { input?: string; 
 
 export class PushTestHost {
     readonly namespaces: Record<"host" | Client, string>;
-    private readonly keyPath: string;
+    /** The deployer's private key, whose public half the VM authorizes for `deploy`. */
+    readonly keyPath: string;
     private readonly knownHostsPath: string;
     private sshd?: ReturnType<typeof spawn>;
     sshdLog = "";
