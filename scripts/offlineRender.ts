@@ -39,6 +39,28 @@ export function placeholder(name: string): string {
     return `<secret:${name}>`;
 }
 
+/** What a render writes at the top of its directory; nothing else is ever removed from there. */
+const renderEntries = new Set(["manifests.yaml", "resources.json", "outputs.json", "files"]);
+
+/**
+ * A render replaces its directory, so it refuses one that holds anything else (`--out ..`, a home
+ * directory, another project), before anything is read, written or removed.
+ */
+export function checkOutputDirectory(outDir: string): void {
+    if (!fs.existsSync(outDir)) {
+        return;
+    }
+    if (!fs.statSync(outDir).isDirectory()) {
+        throw new RenderConfigError(`--out ${outDir} is a file, not a directory: name a new or empty directory.`);
+    }
+    const foreign = fs.readdirSync(outDir).filter((entry) => !renderEntries.has(entry));
+    if (foreign.length > 0) {
+        throw new RenderConfigError(
+            `--out ${outDir} holds ${foreign.slice(0, 3).join(", ")}${foreign.length > 3 ? ", ..." : ""}, which no render wrote, and a render replaces its directory: name a new or empty directory, or an earlier render's.`,
+        );
+    }
+}
+
 interface StackFile {
     readonly config?: Record<string, unknown>;
 }
@@ -265,6 +287,7 @@ export interface RenderOptions {
 
 export async function renderStack(options: RenderOptions): Promise<RenderResult> {
     const { projectDir, stack, outDir } = options;
+    checkOutputDirectory(outDir);
     const { values, secretKeys } = readStackConfig(options.stackFile ?? path.join(projectDir, `Pulumi.${stack}.yaml`));
     const prefix = `${projectName}:`;
     for (const [key, value] of Object.entries(options.secretValues ?? {})) {
@@ -370,6 +393,7 @@ export async function renderStack(options: RenderOptions): Promise<RenderResult>
 
     fs.rmSync(outDir, { recursive: true, force: true });
     fs.mkdirSync(path.join(outDir, "files"), { recursive: true });
+    // (checkOutputDirectory, at the start, made sure that only an earlier render was removed here.)
     const write = (relative: string, text: string) => {
         const target = path.join(outDir, relative);
         fs.mkdirSync(path.dirname(target), { recursive: true });

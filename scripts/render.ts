@@ -13,6 +13,12 @@ async function main(): Promise<void> {
     if (!values.stack) {
         throw new RenderConfigError("Name the stack to render: npm run render -- --stack test");
     }
+    // The name becomes a path (Pulumi.<stack>.yaml, out/<stack>/): Pulumi's own characters only.
+    if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(values.stack) || values.stack.includes("..")) {
+        throw new RenderConfigError(
+            `--stack ${values.stack}: a stack name is letters, digits, '-', '_' and '.', e.g. test or prod.`,
+        );
+    }
     const projectDir = path.resolve(__dirname, "..");
     const outDir = path.resolve(values.out ?? path.join(projectDir, "out", values.stack));
     const stackFile = values["stack-file"] ? path.resolve(values["stack-file"]) : undefined;

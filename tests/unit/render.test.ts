@@ -350,3 +350,40 @@ describe("render refuses bad configuration", () => {
         );
     });
 });
+
+describe("the render's output directory", () => {
+    it("refuses a stack name that is a path, before anything is written or removed", () => {
+        const outside = fs.mkdtempSync(path.join(os.tmpdir(), "render-outside-"));
+        fs.writeFileSync(path.join(outside, "keep.txt"), "a file of someone else's");
+        const tsx = path.join(projectDir, "node_modules", ".bin", "tsx");
+        const result = spawnSync(tsx, ["scripts/render.ts", "--stack", "../..", "--out", outside], {
+            cwd: projectDir,
+            encoding: "utf8",
+        });
+        expect(result.status).toBe(1);
+        expect(result.stderr).toContain(
+            "--stack ../..: a stack name is letters, digits, '-', '_' and '.', e.g. test or prod.",
+        );
+        expect(fs.readFileSync(path.join(outside, "keep.txt"), "utf8")).toBe("a file of someone else's");
+    });
+
+    it("never removes a directory that holds anything but an earlier render", async () => {
+        const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "render-foreign-"));
+        fs.writeFileSync(path.join(outDir, "notes.md"), "mine");
+        await expect(renderInProcess({ projectDir, stack: "test", outDir })).rejects.toThrow(
+            new RenderConfigError(
+                `--out ${outDir} holds notes.md, which no render wrote, and a render replaces its directory: name a new or empty directory, or an earlier render's.`,
+            ),
+        );
+        expect(fs.readdirSync(outDir)).toEqual(["notes.md"]);
+    });
+
+    it("replaces an earlier render in place", async () => {
+        const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "render-again-"));
+        await renderInProcess({ projectDir, stack: "test", outDir });
+        fs.writeFileSync(path.join(outDir, "files", "stale.txt"), "from an older render");
+        await renderInProcess({ projectDir, stack: "test", outDir });
+        expect(fs.existsSync(path.join(outDir, "files", "stale.txt"))).toBe(false);
+        expect(fs.existsSync(path.join(outDir, "manifests.yaml"))).toBe(true);
+    });
+});
