@@ -11,6 +11,7 @@ import { renderStack } from "../helpers/render";
 import { compareWithRender, stateResources } from "./helpers/deployed";
 import { Kube } from "./helpers/kube";
 import { Workspace, workspace } from "./helpers/pulumiCli";
+import * as fs from "node:fs";
 import * as path from "node:path";
 
 const stack = "prod";
@@ -55,6 +56,25 @@ it("previews no change", () => {
         status: 0,
         output: "",
     });
+});
+
+it("refreshes without drift, and applies a changed setting", () => {
+    const refresh = ws.pulumi(["refresh", "--yes", "--expect-no-changes"]);
+    expect({ status: refresh.status, output: refresh.status === 0 ? "" : refresh.output }).toEqual({
+        status: 0,
+        output: "",
+    });
+    const file = path.join(ws.dir, `Pulumi.${stack}.yaml`);
+    fs.writeFileSync(
+        file,
+        fs.readFileSync(file, "utf8").replace('TeamSettings.SiteName="Chat"', 'TeamSettings.SiteName="Chat (renamed)"'),
+    );
+    const up = ws.pulumi(["up", "--yes"], { timeoutMs: 900_000 });
+    expect({ status: up.status, output: up.status === 0 ? "" : up.output.slice(-4000) }).toEqual({
+        status: 0,
+        output: "",
+    });
+    expect(up.output).toMatch(/~ \d+ updated/);
 });
 
 it("destroys every object it made, and leaves the namespace it did not make", async () => {
