@@ -83,7 +83,7 @@ const keycloak = new Keycloak(
         namespace,
         siteUrl: config.siteUrl,
         image: identity.image,
-        configCliImage: identity.configCliImage,
+        applyImage: identity.applyImage,
         replicas: identity.replicas,
         resources: identity.resources,
         database: keycloakDatabase,

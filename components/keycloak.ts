@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { keycloakSyslog } from "../config/filebeat";
+import { realmApplyScriptName, renderRealmApplyScript } from "../config/guard";
 import { keycloakUrl, realmSecretVariables } from "../config/realm";
 import { trustBundlePath } from "../config/trust";
 import type { Resources } from "../config/validate";
@@ -20,19 +21,27 @@ import type { TrustBundle } from "./trustBundle";
 
 export const keycloakType = "mattermost:k8s:Keycloak";
 
-/** The Service nginx proxies /auth/ to, and keycloak-config-cli talks to. */
+/** The Service nginx proxies /auth/ to, and the realm-apply and deprovisioning jobs talk to. */
 export const keycloakService = "keycloak";
 export const keycloakHttpPort = 8080;
 /** jgroups between clustered pods, and its failure detection (port + 50000). */
 export const keycloakClusterPorts = [7800, 57800];
 const managementPort = 9000;
+/** Keycloak's temporary first admin; the realm-apply job replaces it by the permanent one. */
 const bootstrapAdmin = "bootstrap-admin";
+export const permanentAdmin = "admin";
+/**
+ * The admin console's own URL: nginx keeps /auth/admin off the public name, so administrators reach it
+ * through `kubectl port-forward service/keycloak 8080` (README), and the console must send them there.
+ */
+export const adminConsoleUrl = `http://localhost:${keycloakHttpPort}/auth`;
 
 export interface KeycloakArgs {
     readonly namespace: pulumi.Input<string>;
     readonly siteUrl: string;
     readonly image: string;
-    readonly configCliImage: string;
+    /** The pinned Node image the realm-apply job runs in. */
+    readonly applyImage: string;
     readonly replicas: number;
     readonly resources: Resources;
     /** JDBC URL without credentials, and the credentials. */
@@ -52,8 +61,9 @@ export interface KeycloakArgs {
 
 /**
  * Keycloak between Active Directory and Mattermost (DESIGN decision 5): production start mode behind
- * nginx under /auth/, its own database, a generated bootstrap admin, and the realm applied by
- * keycloak-config-cli on every change (an import at start never updates an existing realm).
+ * nginx under /auth/, its own database, a generated bootstrap admin that the realm-apply job replaces by a
+ * permanent one, and the realm applied by that job on every change (an import at start never updates an
+ * existing realm).
  */
 export class Keycloak extends pulumi.ComponentResource {
     /** Secret of the realm's mattermost client, for Mattermost's SSO settings. */
@@ -69,6 +79,11 @@ export class Keycloak extends pulumi.ComponentResource {
 
         const adminPassword = new random.RandomPassword(
             `${name}-admin-password`,
+            { length: 32, special: false },
+            { parent: this },
+        );
+        const bootstrapAdminPassword = new random.RandomPassword(
+            `${name}-bootstrap-admin-password`,
             { length: 32, special: false },
             { parent: this },
         );
@@ -92,7 +107,8 @@ export class Keycloak extends pulumi.ComponentResource {
                 metadata: { namespace: args.namespace, labels: labels(name, "identity") },
                 stringData: {
                     KC_DB_PASSWORD: args.database.password,
-                    KC_BOOTSTRAP_ADMIN_PASSWORD: adminPassword.result,
+                    KC_BOOTSTRAP_ADMIN_PASSWORD: bootstrapAdminPassword.result,
+                    ADMIN_PASSWORD: adminPassword.result,
                 },
             },
             { parent: this },
@@ -111,6 +127,7 @@ export class Keycloak extends pulumi.ComponentResource {
             KC_DB_USERNAME: args.database.user,
             // The public URL, path included: tokens carry one issuer whoever asks.
             KC_HOSTNAME: keycloakUrl(args.siteUrl),
+            KC_HOSTNAME_ADMIN: adminConsoleUrl,
             KC_HTTP_RELATIVE_PATH: "/auth",
             // TLS ends at the edge; nginx forwards X-Forwarded-* (replaced, not appended, by the Route).
             KC_HTTP_ENABLED: "true",
@@ -217,12 +234,12 @@ export class Keycloak extends pulumi.ComponentResource {
             { parent: this, dependsOn: [deployment] },
         );
 
-        // The realm: a ConfigMap of data without secrets, and the secrets it refers to.
+        // The realm: a ConfigMap of data without secrets, beside the program that applies it.
         const realm = new k8s.core.v1.ConfigMap(
             `${name}-realm`,
             {
                 metadata: { namespace: args.namespace, labels: labels(name, "identity") },
-                data: { "realm.json": args.realm },
+                data: { "realm.json": args.realm, [realmApplyScriptName]: renderRealmApplyScript() },
             },
             { parent: this },
         );
@@ -241,68 +258,7 @@ export class Keycloak extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-
-        // A Job is immutable, so a changed realm (or secret) gives a new Job, which applies it again.
-        new k8s.batch.v1.Job(
-            `${name}-realm-apply`,
-            {
-                metadata: { namespace: args.namespace, labels: labels(`${name}-realm-apply`, "identity-config") },
-                spec: {
-                    backoffLimit: 6,
-                    template: {
-                        // Not Keycloak's own labels: its Service and network policy must not take this pod for a server.
-                        metadata: { labels: labels(`${name}-realm-apply`, "identity-config") },
-                        spec: {
-                            restartPolicy: "OnFailure",
-                            automountServiceAccountToken: false,
-                            securityContext: restrictedPodSecurity(undefined),
-                            containers: [
-                                {
-                                    name: "keycloak-config-cli",
-                                    image: args.configCliImage,
-                                    env: [
-                                        {
-                                            name: "KEYCLOAK_URL",
-                                            value: `http://${keycloakService}:${keycloakHttpPort}/auth`,
-                                        },
-                                        { name: "KEYCLOAK_USER", value: bootstrapAdmin },
-                                        {
-                                            name: "KEYCLOAK_PASSWORD",
-                                            valueFrom: {
-                                                secretKeyRef: {
-                                                    name: credentials.metadata.name,
-                                                    key: "KC_BOOTSTRAP_ADMIN_PASSWORD",
-                                                },
-                                            },
-                                        },
-                                        { name: "KEYCLOAK_AVAILABILITYCHECK_ENABLED", value: "true" },
-                                        { name: "KEYCLOAK_AVAILABILITYCHECK_TIMEOUT", value: "300s" },
-                                        { name: "IMPORT_FILES_LOCATIONS", value: "/config/realm.json" },
-                                        // $(env:NAME) in the realm is filled from the realm Secret here, at apply time.
-                                        { name: "IMPORT_VARSUBSTITUTION_ENABLED", value: "true" },
-                                    ],
-                                    envFrom: [{ secretRef: { name: realmSecrets.metadata.name } }],
-                                    resources: containerResources({
-                                        requests: { cpu: "100m", memory: "256Mi" },
-                                        limits: { cpu: "1", memory: "512Mi" },
-                                    }),
-                                    securityContext: restrictedContainerSecurity({ readOnlyRootFilesystem: true }),
-                                    volumeMounts: [
-                                        { name: "realm", mountPath: "/config", readOnly: true },
-                                        { name: "tmp", mountPath: "/tmp" },
-                                    ],
-                                },
-                            ],
-                            volumes: [
-                                { name: "realm", configMap: { name: realm.metadata.name } },
-                                { name: "tmp", emptyDir: {} },
-                            ],
-                        },
-                    },
-                },
-            },
-            { parent: this, dependsOn: [service] },
-        );
+        this.realmApply(name, args, { credentials, realm, realmSecrets, service });
 
         // Marked secret here too, not only by the provider's schema, so no consumer can lose it.
         this.clientSecret = pulumi.secret(clientSecret.result);
@@ -315,5 +271,71 @@ export class Keycloak extends pulumi.ComponentResource {
             adminPassword: this.adminPassword,
             testUserPassword: this.testUserPassword,
         });
+    }
+
+    /** A Job is immutable, so a changed realm, program or secret gives a new Job, which applies it again. */
+    private realmApply(
+        name: string,
+        args: KeycloakArgs,
+        from: {
+            credentials: k8s.core.v1.Secret;
+            realm: k8s.core.v1.ConfigMap;
+            realmSecrets: k8s.core.v1.Secret;
+            service: k8s.core.v1.Service;
+        },
+    ): void {
+        const credential = (variable: string, key: string) => ({
+            name: variable,
+            valueFrom: { secretKeyRef: { name: from.credentials.metadata.name, key } },
+        });
+        const jobLabels = labels(`${name}-realm-apply`, "identity-config");
+        new k8s.batch.v1.Job(
+            `${name}-realm-apply`,
+            {
+                metadata: { namespace: args.namespace, labels: jobLabels },
+                spec: {
+                    backoffLimit: 6,
+                    template: {
+                        // Not Keycloak's own labels: its Service and network policy must not take this pod for a server.
+                        metadata: { labels: jobLabels },
+                        spec: {
+                            restartPolicy: "OnFailure",
+                            automountServiceAccountToken: false,
+                            securityContext: restrictedPodSecurity(undefined),
+                            containers: [
+                                {
+                                    name: "realm-apply",
+                                    image: args.applyImage,
+                                    command: ["node", `/opt/realm/${realmApplyScriptName}`],
+                                    env: [
+                                        {
+                                            name: "KEYCLOAK_URL",
+                                            value: `http://${keycloakService}:${keycloakHttpPort}/auth`,
+                                        },
+                                        { name: "ADMIN_CONSOLE_URL", value: adminConsoleUrl },
+                                        { name: "REALM_FILE", value: "/opt/realm/realm.json" },
+                                        { name: "ADMIN_USERNAME", value: permanentAdmin },
+                                        credential("ADMIN_PASSWORD", "ADMIN_PASSWORD"),
+                                        { name: "BOOTSTRAP_ADMIN_USERNAME", value: bootstrapAdmin },
+                                        credential("BOOTSTRAP_ADMIN_PASSWORD", "KC_BOOTSTRAP_ADMIN_PASSWORD"),
+                                        { name: "WAIT_SECONDS", value: "300" },
+                                    ],
+                                    // The realm's `$(env:NAME)` secrets, read by the program at those fields only.
+                                    envFrom: [{ secretRef: { name: from.realmSecrets.metadata.name } }],
+                                    resources: containerResources({
+                                        requests: { cpu: "50m", memory: "64Mi" },
+                                        limits: { cpu: "500m", memory: "256Mi" },
+                                    }),
+                                    securityContext: restrictedContainerSecurity({ readOnlyRootFilesystem: true }),
+                                    volumeMounts: [{ name: "realm", mountPath: "/opt/realm", readOnly: true }],
+                                },
+                            ],
+                            volumes: [{ name: "realm", configMap: { name: from.realm.metadata.name } }],
+                        },
+                    },
+                },
+            },
+            { parent: this, dependsOn: [from.service] },
+        );
     }
 }

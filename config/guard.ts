@@ -1,7 +1,7 @@
 /**
  * The programs that run in a pinned Node image: from ConfigMaps, so no image is built, the failover
- * guard beside nginx (DESIGN decision 4) and the deprovisioning job (decision 9); and the web-client
- * edit of the image build (config/customImage.ts). Their sources are in scripts/; this transpiles them
+ * guard beside nginx (DESIGN decision 4), the realm-apply job (decision 5) and the deprovisioning job
+ * (decision 9); and the web-client edit of the image build (config/customImage.ts). Their sources are in scripts/; this transpiles them
  * with TypeScript's own compiler, which runs the Pulumi program anyway.
  */
 import * as fs from "node:fs";
@@ -10,6 +10,7 @@ import * as ts from "typescript";
 
 export const guardScriptName = "failover-guard.js";
 export const deprovisionScriptName = "deprovision.js";
+export const realmApplyScriptName = "realm-apply.js";
 
 /** A self-contained program of scripts/ as one CommonJS file for Node 20, byte-identical for the same source. */
 function transpiled(sourceName: string): string {
@@ -32,6 +33,10 @@ export function renderGuardScript(): string {
 
 export function renderDeprovisionScript(): string {
     return transpiled("deprovision.ts");
+}
+
+export function renderRealmApplyScript(): string {
+    return transpiled("realmApply.ts");
 }
 
 export function renderWebClientScript(): string {

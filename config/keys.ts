@@ -134,7 +134,7 @@ export const configKeys = {
         type: "string",
         default: "node:20.19.4-alpine3.22",
         description:
-            "Node.js image, pinned, that runs the failover guard beside nginx and the deprovisioning job (their programs come from ConfigMaps, so no image is built).",
+            "Node.js image, pinned, that runs the failover guard beside nginx, the realm-apply job and the deprovisioning job (their programs come from ConfigMaps, so no image is built).",
     },
     nginxCpuRequest: { type: "string", default: "100m", description: "CPU request of each nginx pod." },
     nginxMemoryRequest: { type: "string", default: "64Mi", description: "Memory request of each nginx pod." },
@@ -294,12 +294,6 @@ export const configKeys = {
         default: "quay.io/keycloak/keycloak:26.5.5",
         description:
             "Keycloak image, pinned (26.x: the bootstrap-admin, hostname v2 and jdbc-ping behaviour this program relies on).",
-    },
-    keycloakConfigCliImage: {
-        type: "string",
-        default: "adorsys/keycloak-config-cli:6.5.1-26.5.5",
-        description:
-            "keycloak-config-cli image that applies the realm on every change; its suffix must match the Keycloak version.",
     },
     keycloakReplicas: {
         type: "integer",

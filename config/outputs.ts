@@ -40,7 +40,7 @@ export const outputContract = {
     keycloakAdminPassword: {
         type: "string",
         secret: true,
-        meaning: "password of Keycloak's bootstrap admin (`bootstrap-admin`)",
+        meaning: "password of Keycloak's permanent admin `admin` (the console: README, \"Keycloak's admin console\")",
     },
     trustBundlePem: {
         type: "string",

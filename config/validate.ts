@@ -98,7 +98,8 @@ export interface TestUser {
 
 export interface IdentitySettings {
     readonly image: string;
-    readonly configCliImage: string;
+    /** The pinned Node image the realm-apply job runs its program in. */
+    readonly applyImage: string;
     readonly replicas: number;
     readonly resources: Resources;
     readonly database: InClusterDatabase | ExternalDatabase;
@@ -194,6 +195,12 @@ export interface ValidationResult {
 
 /** End of support of Mattermost 10.11 ESR, the last Team Edition release with GitLab SSO. */
 export const esr1011EndOfSupport = "2026-08-15";
+
+/** Keys earlier versions read, and why they are gone: a stack file that still sets one is told so. */
+const retiredKeys: Readonly<Record<string, string>> = {
+    keycloakConfigCliImage:
+        "the realm is applied by the program's own realm-apply job, which runs in nodeImage (keycloak-config-cli is not published on any registry this program can pin)",
+};
 
 const fieldSchemas = {
     production: bool("production"),
@@ -318,7 +325,6 @@ const fieldSchemas = {
     localLogin: bool("localLogin"),
     mattermostSsoSessionHours: integer(1, 24 * 365),
     keycloakImage: pinnedImage,
-    keycloakConfigCliImage: pinnedImage,
     keycloakReplicas: integer(1, 10),
     keycloakCpuRequest: quantity,
     keycloakMemoryRequest: quantity,
@@ -407,7 +413,9 @@ export function validateStackConfig(
     const problem = (key: ConfigKeyName, message: string) => errors.push(`${fullKey(key)}: ${message}.`);
 
     for (const key of Object.keys(raw)) {
-        if (!(key in configKeys)) {
+        if (key in retiredKeys) {
+            errors.push(`${fullKey(key)}: is no longer a setting: ${retiredKeys[key]}. Remove it from the stack file.`);
+        } else if (!(key in configKeys)) {
             errors.push(
                 `${fullKey(key)}: is not a setting of this program. Remove it, or see the configuration reference in the README for the keys there are.`,
             );
@@ -884,7 +892,7 @@ export function validateStackConfig(
             ingress: { className: f.ingressClassName || undefined, tlsSecretName: f.ingressTlsSecretName || undefined },
             identity: {
                 image: f.keycloakImage,
-                configCliImage: f.keycloakConfigCliImage,
+                applyImage: f.nodeImage,
                 replicas: f.keycloakReplicas,
                 resources: resources("keycloak"),
                 database:

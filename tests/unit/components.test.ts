@@ -285,7 +285,7 @@ describe("Keycloak", () => {
             namespace: "chat",
             siteUrl: "https://chat.example.com",
             image: "quay.io/keycloak/keycloak:26.5.5",
-            configCliImage: "adorsys/keycloak-config-cli:6.5.1-26.5.5",
+            applyImage: "node:20.19.4-alpine3.22",
             resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } },
             database: {
                 jdbcUrl: "jdbc:postgresql://db:5432/keycloak?sslmode=verify-full",
@@ -362,17 +362,29 @@ describe("Keycloak", () => {
         expect(environmentOf("kc-one")).not.toHaveProperty("KC_TRUSTSTORE_PATHS");
     });
 
-    it("applies the realm with keycloak-config-cli, secrets from a Secret, after Keycloak answers", () => {
+    it("applies the realm with the program beside it in the Node image, secrets from Secrets, never in the text", () => {
         const [job] = ofType(created("kc-two"), "kubernetes:batch/v1:Job");
         const [container] = job?.inputs.spec.template.spec.containers;
-        expect(container.image).toBe("adorsys/keycloak-config-cli:6.5.1-26.5.5");
+        expect(container.image).toBe("node:20.19.4-alpine3.22");
+        expect(container.command).toEqual(["node", "/opt/realm/realm-apply.js"]);
         expect(container.envFrom).toEqual([{ secretRef: { name: "kc-two-realm-secrets-auto" } }]);
-        expect(container.env).toContainEqual({ name: "IMPORT_VARSUBSTITUTION_ENABLED", value: "true" });
         expect(container.env).toContainEqual({ name: "KEYCLOAK_URL", value: "http://keycloak:8080/auth" });
+        expect(container.env).toContainEqual({ name: "REALM_FILE", value: "/opt/realm/realm.json" });
+        for (const [variable, key] of [
+            ["ADMIN_PASSWORD", "ADMIN_PASSWORD"],
+            ["BOOTSTRAP_ADMIN_PASSWORD", "KC_BOOTSTRAP_ADMIN_PASSWORD"],
+        ]) {
+            expect(container.env).toContainEqual({
+                name: variable,
+                valueFrom: { secretKeyRef: { name: "kc-two-credentials-auto", key } },
+            });
+        }
         expect(job?.inputs.spec.template.spec.volumes).toContainEqual({
             name: "realm",
             configMap: { name: "kc-two-realm-auto" },
         });
+        const [realm] = ofType(created("kc-two"), "kubernetes:core/v1:ConfigMap");
+        expect(Object.keys(realm?.inputs.data).sort()).toEqual(["realm-apply.js", "realm.json"]);
         const [realmSecrets] = ofType(created("kc-two"), "kubernetes:core/v1:Secret").filter(
             (secret) => secret.name === "kc-two-realm-secrets",
         );
