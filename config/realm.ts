@@ -1,7 +1,7 @@
 /**
- * The Keycloak realm Mattermost logs in through (DESIGN decisions 1 and 5), rendered as data in
- * keycloak-config-cli's format, which is Keycloak's own export format. Pure. Secrets never enter the
- * text: `$(env:NAME)` placeholders are resolved from a Secret by keycloak-config-cli when it applies.
+ * The Keycloak realm Mattermost logs in through (DESIGN decisions 1 and 5), rendered as data in Keycloak's
+ * own export format and applied by scripts/realmApply.ts. Pure. Secrets never enter the text: the few
+ * fields that hold one say `$(env:NAME)`, which the apply program fills from a Secret, at those fields only.
  */
 import type { ActiveDirectorySettings, TestUser } from "./validate";
 
@@ -10,7 +10,7 @@ export const mattermostClientId = "mattermost";
 /** The user attribute holding each person's numeric id, and the claim Mattermost reads it from. */
 export const idAttribute = "mattermostId";
 
-/** Environment variables keycloak-config-cli reads the secrets from. */
+/** Environment variables the realm-apply program reads the secrets from. */
 export const realmSecretVariables = {
     clientSecret: "MATTERMOST_CLIENT_SECRET",
     adBindPassword: "AD_BIND_PASSWORD",
@@ -52,7 +52,13 @@ export interface RealmInput {
     readonly testUsers: readonly TestUser[];
 }
 
-const userinfoOnly = { "userinfo.token.claim": "true", "id.token.claim": "false", "access.token.claim": "false" };
+/** Keycloak stores the introspection flag with every mapper; saying it keeps the applied mapper equal to this. */
+const userinfoOnly = {
+    "userinfo.token.claim": "true",
+    "id.token.claim": "false",
+    "access.token.claim": "false",
+    "introspection.token.claim": "false",
+};
 
 function protocolMappers() {
     return [
@@ -145,6 +151,16 @@ function ldapMapper(name: string, providerId: string, config: Record<string, str
     };
 }
 
+/** The configured filter, and only entries that carry the id attribute; LDAP filter syntax, RFC 4515. */
+export function userSearchFilter(directory: ActiveDirectorySettings): string {
+    const hasId = `(${directory.idAttribute}=*)`;
+    if (!directory.userFilter) {
+        return hasId;
+    }
+    const filter = directory.userFilter.startsWith("(") ? directory.userFilter : `(${directory.userFilter})`;
+    return `(&${hasId}${filter})`;
+}
+
 function activeDirectory(directory: ActiveDirectorySettings) {
     const attribute = (name: string, ldapAttribute: string, extra: Record<string, string> = {}) =>
         ldapMapper(name, "user-attribute-ldap-mapper", {
@@ -198,7 +214,9 @@ function activeDirectory(directory: ActiveDirectorySettings) {
                 rdnLDAPAttribute: "cn",
                 uuidLDAPAttribute: "objectGUID",
                 userObjectClasses: "person, organizationalPerson, user",
-                ...(directory.userFilter ? { customUserSearchFilter: directory.userFilter } : {}),
+                // Only people with the numeric id: without it Mattermost's GitLab login would get id 0 and
+                // fail after Keycloak let them in; this way Keycloak does not know them at all.
+                customUserSearchFilter: userSearchFilter(directory),
                 pagination: "true",
                 editMode: "READ_ONLY",
                 importEnabled: "true",
@@ -209,7 +227,9 @@ function activeDirectory(directory: ActiveDirectorySettings) {
                 fullSyncPeriod: "86400",
                 changedSyncPeriod: "300",
                 removeInvalidUsersEnabled: "false",
-                cachePolicy: "DEFAULT",
+                // Every lookup asks AD: a cached user would hide for hours that AD removed or disabled them
+                // from the deprovisioning job, and the chat's few hundred people cost AD little.
+                cachePolicy: "NO_CACHE",
                 allowKerberosAuthentication: "false",
                 useKerberosForPasswordAuthentication: "false",
             }).map(([key, value]) => [key, single(value)]),
@@ -233,7 +253,6 @@ function testUser(user: TestUser) {
     };
 }
 
-/** The realm, as keycloak-config-cli applies it; the same input always gives the same text. */
 /** The deprovisioning job's client: a service account with the fewest realm-management roles it needs. */
 export const deprovisionClientId = "mattermost-deprovision";
 export const deprovisionRoles = ["view-realm", "view-users", "query-users", "manage-users"];
@@ -252,7 +271,10 @@ function deprovisionClient() {
         implicitFlowEnabled: false,
         directAccessGrantsEnabled: false,
         serviceAccountsEnabled: true,
+        // Its tokens carry only the roles in its scope mappings (clientScopeMappings below) and `sub`.
         fullScopeAllowed: false,
+        defaultClientScopes: ["basic"],
+        optionalClientScopes: [],
     };
 }
 
@@ -265,6 +287,7 @@ function deprovisionServiceAccount() {
     };
 }
 
+/** The realm, as the realm-apply program applies it; the same input always gives the same text. */
 export function renderRealm(input: RealmInput): string {
     const gitlab = input.ssoMode === "gitlab";
     const realm = {
@@ -309,7 +332,8 @@ export function renderRealm(input: RealmInput): string {
                 redirectUris: redirectUris(input.siteUrl, input.ssoMode),
                 webOrigins: [input.siteUrl],
                 fullScopeAllowed: false,
-                defaultClientScopes: gitlab ? ["openid"] : ["openid", "profile", "email"],
+                // basic carries `sub` from Keycloak 25 on; without it tokens name nobody.
+                defaultClientScopes: gitlab ? ["openid", "basic"] : ["openid", "basic", "profile", "email"],
                 optionalClientScopes: [],
                 protocolMappers: protocolMappers(),
             },
@@ -321,6 +345,8 @@ export function renderRealm(input: RealmInput): string {
                 ? { "org.keycloak.storage.UserStorageProvider": [activeDirectory(input.directory)] }
                 : {}),
         },
+        // Keycloak's admin API wants each role on the user and in the client's scope (AdminAuth.hasAppRole).
+        clientScopeMappings: { "realm-management": [{ client: deprovisionClientId, roles: deprovisionRoles }] },
         users: [deprovisionServiceAccount(), ...input.testUsers.map(testUser)],
     };
     return `${JSON.stringify(realm, null, 2)}\n`;

@@ -235,13 +235,13 @@ describe("the userinfo rules themselves", () => {
 });
 
 describe("mode by mode", () => {
-    it("gitlab (test): exact GitLab redirect URIs and the default client scope named openid", () => {
+    it("gitlab (test): exact GitLab redirect URIs, the default client scope named openid, and basic for `sub`", () => {
         const realm = realmOf(test);
         expect(realm.clients[0]?.redirectUris).toEqual([
             "https://chat.test.example.com/login/gitlab/complete",
             "https://chat.test.example.com/signup/gitlab/complete",
         ]);
-        expect(realm.clients[0]?.defaultClientScopes).toEqual(["openid"]);
+        expect(realm.clients[0]?.defaultClientScopes).toEqual(["openid", "basic"]);
         expect(realm.clientScopes).toEqual([
             expect.objectContaining({
                 name: "openid",
@@ -291,7 +291,7 @@ describe("where the users come from", () => {
             fullSyncPeriod: ["86400"],
             changedSyncPeriod: ["300"],
             bindCredential: ["$(env:AD_BIND_PASSWORD)"],
-            customUserSearchFilter: ["(memberOf=CN=Chat-Users,OU=Groups,DC=corp,DC=example,DC=com)"],
+            customUserSearchFilter: ["(&(employeeID=*)(memberOf=CN=Chat-Users,OU=Groups,DC=corp,DC=example,DC=com))"],
         });
         const mappers = ad?.subComponents?.["org.keycloak.storage.ldap.mappers.LDAPStorageMapper"] ?? [];
         expect(
