@@ -4,15 +4,17 @@
  * account, personal access tokens and bots keep working, and a user deactivated only in Mattermost is
  * re-activated at the next SSO login while Keycloak still lets them in.
  *
- * Each run: (a) asks Keycloak to sync the users changed in AD; (b) reads every Keycloak user and every
- * active Mattermost user, page by page, and changes nothing if any read fails; (c) maps each Mattermost
- * SSO account to its Keycloak user by the numeric id (`auth_service` + `auth_data`); (d) deactivates the
+ * Each run: (a) asks Keycloak to sync the users changed in AD; (b) reads every Keycloak user (checked
+ * against Keycloak's own count) and every active Mattermost user, page by page, and changes nothing if
+ * any read fails; (c) maps each Mattermost SSO account to its Keycloak user by the numeric id
+ * (`auth_service` + `auth_data`); (d) logs the disabled users out of Keycloak, then (e) deactivates the
  * accounts whose Keycloak user is disabled or gone (which revokes their sessions and tokens and disables
- * their bots); (e) logs the disabled users out of Keycloak; (f) reports the accounts whose id no longer
- * exists in Keycloak; (g) never touches local accounts or the allow-list. It refuses to deactivate more
- * than `maxPerRun` at once (a broken directory must not empty the chat), stops at the deadline, and
- * ends with one JSON summary line. A failed run is retried by the next one; a repeated run changes
- * nothing. Node's standard library only, so the ConfigMap holds the whole program.
+ * their bots); (f) reports the accounts whose id no longer exists in Keycloak; (g) never touches local
+ * accounts or the allow-list. A broken directory must not empty the chat: it changes nothing when
+ * Keycloak shows every AD user disabled (what Keycloak answers when it cannot reach AD), when every SSO
+ * account would go, or when more than `maxPerRun` would. It stops at the deadline and ends with one
+ * JSON summary line. A failed run is retried by the next one; a repeated run changes nothing. Node's
+ * standard library only, so the ConfigMap holds the whole program.
  *
  * Configuration, from the environment: KEYCLOAK_URL (with /auth), KEYCLOAK_REALM, KEYCLOAK_CLIENT_ID,
  * KEYCLOAK_CLIENT_SECRET, KEYCLOAK_ID_ATTRIBUTE, MATTERMOST_URL, MATTERMOST_TOKEN, MATTERMOST_AUTH_SERVICE
@@ -50,6 +52,8 @@ export interface Summary {
     readonly orphans: readonly string[];
     readonly deactivated: readonly string[];
     readonly loggedOutOfKeycloak: readonly string[];
+    /** What Keycloak answered to each changed-users sync. */
+    readonly syncResults: readonly unknown[];
     readonly error?: string;
     readonly durationMs: number;
 }
@@ -58,6 +62,8 @@ interface KeycloakUser {
     id: string;
     username: string;
     enabled: boolean;
+    /** The user-storage provider (AD) the user comes from. */
+    federationLink?: string;
     attributes?: Record<string, string[]>;
 }
 interface MattermostUser {
@@ -71,12 +77,57 @@ interface MattermostUser {
 
 class ApiError extends Error {}
 
+type Call = (method: string, url: string, headers: Record<string, string>, body?: string) => Promise<unknown>;
+
+/**
+ * Every Keycloak user, page by page, checked against Keycloak's own count: a page cut short (a proxy, a
+ * timeout, a restarting pod) would otherwise end the list early and make everyone after it look removed.
+ */
+async function readKeycloakUsers(
+    call: Call,
+    admin: string,
+    headers: Record<string, string>,
+    pageSize: number,
+): Promise<KeycloakUser[]> {
+    const expected = (await call("GET", `${admin}/users/count`, headers)) as number;
+    const users: KeycloakUser[] = [];
+    for (let first = 0; ; first += pageSize) {
+        const page = (await call(
+            "GET",
+            `${admin}/users?briefRepresentation=false&first=${first}&max=${pageSize}`,
+            headers,
+        )) as KeycloakUser[];
+        users.push(...page);
+        if (page.length < pageSize) {
+            break;
+        }
+    }
+    if (users.length !== expected) {
+        throw new ApiError(
+            `Keycloak listed ${users.length} users but counts ${expected}: a page came back short, so nothing changed`,
+        );
+    }
+    return users;
+}
+
+/** fetch's own error says only "fetch failed"; its cause says why (refused, reset, no such host). */
+function unreachable(error: unknown): string {
+    const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
+    const reason = cause?.code ?? cause?.message;
+    return reason ? `${String(error)} (${reason})` : String(error);
+}
+
 export async function deprovision(options: DeprovisionOptions): Promise<Summary> {
     const started = Date.now();
     const deadline = AbortSignal.timeout(options.deadlineMs);
     const pageSize = options.pageSize ?? 100;
     const counts = { keycloakUsers: 0, mattermostSsoAccounts: 0, localAccountsIgnored: 0 };
-    const found = { allowListed: [] as string[], disabled: [] as string[], orphans: [] as string[] };
+    const found = {
+        allowListed: [] as string[],
+        disabled: [] as string[],
+        orphans: [] as string[],
+        syncResults: [] as unknown[],
+    };
     const done = { deactivated: [] as string[], loggedOutOfKeycloak: [] as string[] };
     const summary = (outcome: Summary["outcome"], error?: string): Summary => ({
         event: "deprovision-summary",
@@ -120,22 +171,16 @@ export async function deprovision(options: DeprovisionOptions): Promise<Summary>
             asKeycloak,
         )) as { id: string }[];
         for (const provider of providers) {
-            await call("POST", `${admin}/user-storage/${provider.id}/sync?action=triggerChangedUsersSync`, asKeycloak);
+            const result = await call(
+                "POST",
+                `${admin}/user-storage/${provider.id}/sync?action=triggerChangedUsersSync`,
+                asKeycloak,
+            );
+            found.syncResults.push(result);
         }
 
         // (b) Read everything before changing anything: a failed read leaves no half-done run.
-        const keycloakUsers: KeycloakUser[] = [];
-        for (let first = 0; ; first += pageSize) {
-            const page = (await call(
-                "GET",
-                `${admin}/users?briefRepresentation=false&first=${first}&max=${pageSize}`,
-                asKeycloak,
-            )) as KeycloakUser[];
-            keycloakUsers.push(...page);
-            if (page.length < pageSize) {
-                break;
-            }
-        }
+        const keycloakUsers = await readKeycloakUsers(call, admin, asKeycloak, pageSize);
         counts.keycloakUsers = keycloakUsers.length;
         const mattermost = options.mattermostUrl.replace(/\/+$/, "");
         const asMattermost = { authorization: `Bearer ${options.mattermostToken}` };
@@ -185,6 +230,21 @@ export async function deprovision(options: DeprovisionOptions): Promise<Summary>
                 toDeactivate.push({ account, keycloakUser });
             }
         }
+        const federated = keycloakUsers.filter((user) => user.federationLink);
+        if (federated.length > 0 && federated.every((user) => !user.enabled)) {
+            // Keycloak answers this way when it cannot reach AD: each AD user as disabled, read-only.
+            return summary(
+                "refused",
+                `Keycloak shows every one of its ${federated.length} users from AD as disabled, as it does when it cannot reach AD: nothing changed. Check Keycloak's connection to the domain controllers`,
+            );
+        }
+        const candidates = counts.mattermostSsoAccounts - found.allowListed.length;
+        if (toDeactivate.length > 0 && toDeactivate.length === candidates) {
+            return summary(
+                "refused",
+                `every one of the ${candidates} SSO accounts would be deactivated: Keycloak's user list looks broken (a directory outage?), so nothing changed. If all of them really left, deactivate them in Mattermost by hand`,
+            );
+        }
         if (toDeactivate.length > options.maxPerRun) {
             return summary(
                 "refused",
@@ -195,14 +255,15 @@ export async function deprovision(options: DeprovisionOptions): Promise<Summary>
             return summary("ok");
         }
 
-        // (d) and (e): deactivation revokes sessions and tokens and disables the user's bots.
+        // (d) then (e): Keycloak first, so a run cut short leaves the account active, and the next run,
+        // which reads only active accounts, does both. Deactivation revokes sessions and tokens and bots.
         for (const { account, keycloakUser } of toDeactivate) {
-            await call("DELETE", `${mattermost}/api/v4/users/${account.id}`, asMattermost);
-            done.deactivated.push(account.username);
             if (keycloakUser) {
                 await call("POST", `${admin}/users/${keycloakUser.id}/logout`, asKeycloak);
                 done.loggedOutOfKeycloak.push(account.username);
             }
+            await call("DELETE", `${mattermost}/api/v4/users/${account.id}`, asMattermost);
+            done.deactivated.push(account.username);
         }
         return summary("ok");
     } catch (error) {
@@ -211,7 +272,7 @@ export async function deprovision(options: DeprovisionOptions): Promise<Summary>
                 ? error.message
                 : deadline.aborted
                   ? `stopped at the deadline of ${options.deadlineMs} ms`
-                  : String(error);
+                  : unreachable(error);
         return summary("failed", message);
     }
 }

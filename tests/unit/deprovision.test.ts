@@ -1,7 +1,9 @@
 /**
- * The deprovisioning job against fake Keycloak and Mattermost servers built from the documented API
- * shapes (shared/reference/keycloak.md section 5, mattermost.md section 5): paginated user lists, a user
- * disabled and one removed in AD, a local account, an allow-listed admin, a bot, and API errors half-way.
+ * The deprovisioning job's own rules (allow list, bots, local accounts, dry run, the per-run limit, the
+ * deadline, errors half-way) in the fast suite, against fakes of Keycloak and Mattermost built from the
+ * documented API shapes (shared/reference/keycloak.md section 5, mattermost.md section 5) and kept in
+ * line with what the real Keycloak answers (its user count, its pages). The job against the real Keycloak
+ * and a real AD is tests/identity/directory.test.ts; the fake Mattermost stays until issue 15.
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -81,6 +83,8 @@ class Fakes {
             json(200, [{ id: "ldap-1", providerId: "ldap" }]);
         } else if (url.pathname === "/auth/admin/realms/mattermost/user-storage/ldap-1/sync") {
             json(200, { added: 0, updated: 1, removed: 0, failed: 0 });
+        } else if (url.pathname === "/auth/admin/realms/mattermost/users/count") {
+            json(200, this.keycloakUsers.length);
         } else if (url.pathname === "/auth/admin/realms/mattermost/users") {
             const first = Number(url.searchParams.get("first"));
             const max = Number(url.searchParams.get("max"));
@@ -175,9 +179,10 @@ describe("the deprovisioning job", () => {
             deactivated: ["user5", "user7"],
             loggedOutOfKeycloak: ["user5"],
         });
+        // Keycloak's logout first: a run cut short between the two leaves the account active for the next run.
         expect(writes()).toEqual([
-            "DELETE /api/v4/users/mm-5",
             "POST /auth/admin/realms/mattermost/users/kc-5/logout",
+            "DELETE /api/v4/users/mm-5",
             "DELETE /api/v4/users/mm-7",
         ]);
         // AD's changes were pulled in first, and every page was read.
@@ -230,13 +235,22 @@ describe("the deprovisioning job", () => {
         expect(writes()).toEqual(["DELETE /api/v4/users/mm-7"]);
     });
 
-    it("refuses to deactivate more than its limit in one run (an emptied directory must not empty the chat)", async () => {
-        fakes.keycloakUsers = [];
+    it("refuses to deactivate more than its limit in one run", async () => {
+        // 29 people past the cut look removed, beside user5 (disabled) and user7 (removed).
+        fakes.keycloakUsers = fakes.keycloakUsers.slice(0, 90);
         const summary = await deprovision(options());
         expect(summary.outcome).toBe("refused");
         expect(summary.error).toBe(
-            "120 accounts would be deactivated, more than the 20 allowed in one run: check the directory, then raise deprovisionMaxPerRun",
+            "31 accounts would be deactivated, more than the 20 allowed in one run: check the directory, then raise deprovisionMaxPerRun",
         );
+        expect(writes()).toEqual([]);
+    });
+
+    it("refuses to deactivate everyone, whatever its limit (an emptied directory must not empty the chat)", async () => {
+        fakes.keycloakUsers = [];
+        const summary = await deprovision({ ...options(), maxPerRun: 100000 });
+        expect(summary.outcome).toBe("refused");
+        expect(summary.error).toMatch(/^every one of the 120 SSO accounts would be deactivated/);
         expect(writes()).toEqual([]);
     });
 
