@@ -1,11 +1,13 @@
 /**
- * `npm run -s toolchain -- build`: builds (or reuses) the real toolchain from its Go modules into the cache.
+ * `npm run -s toolchain -- build`: builds (or reuses) the real toolchain from its Go modules into the cache,
+ * and fetches (or reuses) the Keycloak distribution from Maven Central.
  * `npm run -s toolchain -- env`: the same, then prints the `export` lines that make the README's `pulumi`
  * commands work as written: `eval "$(npm run -s toolchain -- env)"`.
  * `npm run -s toolchain -- status`: what is built, and which versions differ from those asked for, and why.
  */
 import { parseArgs } from "node:util";
 import { binDir, cacheRoot, isBuilt } from "./toolchain/build";
+import { keycloakStatus } from "./toolchain/keycloak";
 import { allRecipes, ensureToolchain, pulumiEnvironment } from "./toolchain/tools";
 
 const usage = "usage: npm run -s toolchain -- build | env | status";
@@ -27,6 +29,7 @@ function printStatus(): void {
             console.log(`    ${recipe.note}`);
         }
     }
+    console.log(keycloakStatus());
 }
 
 function main(): void {

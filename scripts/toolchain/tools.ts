@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { binDir, ensureTools } from "./build";
 import { clusterRecipes } from "./cluster";
+import { ensureKeycloak } from "./keycloak";
 import { kubernetesProvider, nodejsLanguageHost, pulumiCli } from "./pulumi";
 import type { GoToolRecipe } from "./recipe";
 import { standinCommandRecipe } from "./standinCommand";
@@ -38,10 +39,14 @@ function placeLanguageHostBesideCli(): void {
     }
 }
 
-/** Builds what is missing, then lays the binaries out as the CLI expects them. */
+/**
+ * Builds what is missing, then lays the binaries out as the CLI expects them; and fetches the Keycloak
+ * distribution the identity suite runs (scripts/toolchain/keycloak.ts).
+ */
 export function ensureToolchain(log: (line: string) => void): void {
     ensureTools(allRecipes, log);
     placeLanguageHostBesideCli();
+    ensureKeycloak(log);
 }
 
 /**
