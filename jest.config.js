@@ -3,8 +3,8 @@ module.exports = {
     testEnvironment: "node",
     transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", diagnostics: false }] },
     testMatch: ["<rootDir>/tests/**/*.test.ts"],
-    // The real-software suite has its own config (jest.engine.config.js) and needs the toolchain.
-    testPathIgnorePatterns: ["/node_modules/", "<rootDir>/tests/engine/"],
+    // The real-software suites have their own configs (jest.engine.config.js, jest.identity.config.js).
+    testPathIgnorePatterns: ["/node_modules/", "<rootDir>/tests/engine/", "<rootDir>/tests/identity/"],
     testTimeout: 60000,
     restoreMocks: true,
     reporters: ["default", "<rootDir>/tests/summaryReporter.js"],

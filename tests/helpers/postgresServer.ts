@@ -8,16 +8,48 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { freePort, stopProcess, waitFor } from "./nginxHarness";
 
-function postgresBin(program: string): string {
+function findPostgresBin(program: string): string | undefined {
     const root = "/usr/lib/postgresql";
     const versions = fs.existsSync(root) ? fs.readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
-    for (const version of versions) {
-        const candidate = path.join(root, version, "bin", program);
-        if (fs.existsSync(candidate)) {
-            return candidate;
+    return versions.map((version) => path.join(root, version, "bin", program)).find((file) => fs.existsSync(file));
+}
+
+/**
+ * Debian's postgresql, installed when missing and the tests run as root. Its package would start a
+ * cluster of its own through invoke-rc.d; a policy-rc.d that refuses (exit 101) is in place for the
+ * install when the machine has none, and removed after.
+ */
+function installPostgres(): void {
+    const policy = "/usr/sbin/policy-rc.d";
+    const placed = !fs.existsSync(policy);
+    if (placed) {
+        fs.writeFileSync(policy, "#!/bin/sh\nexit 101\n", { mode: 0o755 });
+    }
+    try {
+        const install = spawnSync("apt-get", ["install", "-y", "-q", "--no-install-recommends", "postgresql"], {
+            encoding: "utf8",
+            env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+        });
+        if (install.status !== 0) {
+            throw new Error(`apt-get install postgresql failed: ${install.stdout}${install.stderr}`);
+        }
+    } finally {
+        if (placed) {
+            fs.rmSync(policy, { force: true });
         }
     }
-    throw new Error(`PostgreSQL's ${program} is not installed: apt-get install postgresql (.ci/run does this)`);
+}
+
+function postgresBin(program: string): string {
+    let found = findPostgresBin(program);
+    if (!found && process.getuid?.() === 0) {
+        installPostgres();
+        found = findPostgresBin(program);
+    }
+    if (!found) {
+        throw new Error(`PostgreSQL's ${program} is not installed: apt-get install postgresql (.ci/run does this)`);
+    }
+    return found;
 }
 
 const asRoot = process.getuid?.() === 0;
@@ -28,8 +60,8 @@ function asPostgres(command: string, args: string[]): [string, string[]] {
 
 export interface PostgresServer {
     readonly port: number;
-    /** Runs SQL as the superuser over the local socket. */
-    sql(statement: string): string;
+    /** Runs SQL as the superuser over the local socket, in `database` (default `postgres`). */
+    sql(statement: string, database?: string): string;
     stop(): Promise<void>;
 }
 
@@ -93,7 +125,7 @@ export async function startPostgres(tls?: { certificatePath: string; keyPath: st
         ...tlsSettings,
     ]);
     const server: ChildProcess = spawn(postgres, serverArgs, { stdio: "ignore" });
-    const psql = (statement: string) =>
+    const psql = (statement: string, database = "postgres") =>
         spawnSync(
             "psql",
             [
@@ -104,7 +136,7 @@ export async function startPostgres(tls?: { certificatePath: string; keyPath: st
                 "-U",
                 "postgres",
                 "-d",
-                "postgres",
+                database,
                 "-v",
                 "ON_ERROR_STOP=1",
                 "-Atc",
@@ -117,8 +149,8 @@ export async function startPostgres(tls?: { certificatePath: string; keyPath: st
     await waitFor(() => Promise.resolve(psql("SELECT 1").status === 0), 20000, "PostgreSQL to accept connections");
     return {
         port,
-        sql(statement) {
-            const run = psql(statement);
+        sql(statement, database) {
+            const run = psql(statement, database);
             if (run.status !== 0) {
                 throw new Error(`SQL failed: ${run.stderr}`);
             }
