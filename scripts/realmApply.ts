@@ -566,7 +566,11 @@ async function permanentAdmin(options: ApplyOptions, changes: string[]): Promise
     if (await permanent.login()) {
         return permanent;
     }
-    const bootstrap = new KeycloakAdmin(keycloakUrl, bootstrapAdmin.username, bootstrapAdmin.password);
+    // Stacks made before the permanent admin gave the bootstrap admin the password the permanent one has now.
+    let bootstrap = new KeycloakAdmin(keycloakUrl, bootstrapAdmin.username, bootstrapAdmin.password);
+    if (!(await bootstrap.login())) {
+        bootstrap = new KeycloakAdmin(keycloakUrl, bootstrapAdmin.username, admin.password);
+    }
     if (!(await bootstrap.login())) {
         throw new KeycloakAdminError(
             `Keycloak accepts neither the admin ${admin.username} nor the bootstrap admin ${bootstrapAdmin.username}: ` +

@@ -21,6 +21,7 @@ import {
 import { request, type HttpResult } from "../helpers/nginxHarness";
 import { sqlLiteral, startPostgres, type PostgresServer } from "../helpers/postgresServer";
 import { renderStack, type Rendered } from "../helpers/render";
+import { renderedProgram, runProgram } from "../helpers/renderedProgram";
 
 /** The values the test gives the container's secretKeyRef entries (the render has placeholders only). */
 const secrets = {
@@ -278,4 +279,25 @@ describe("Keycloak started from the rendered Deployment", () => {
         const result = await passwordGrant();
         expect(result.status).toBe(200);
     }, 600000);
+});
+
+describe("a stack made before the permanent admin", () => {
+    it("gets its permanent admin from the realm-apply Job, whose bootstrap admin has the admin's password", async () => {
+        // Such stacks gave the bootstrap admin the password that is now the permanent admin's; their
+        // Secret's new KC_BOOTSTRAP_ADMIN_PASSWORD never reached Keycloak, which made its admin once.
+        const keys = {
+            ADMIN_PASSWORD: secrets.KC_BOOTSTRAP_ADMIN_PASSWORD,
+            KC_BOOTSTRAP_ADMIN_PASSWORD: "generated-after-the-upgrade",
+            MATTERMOST_CLIENT_SECRET: "client-secret",
+            DEPROVISION_CLIENT_SECRET: "deprovision-secret",
+            TEST_USER_PASSWORD: "test-user-password",
+        };
+        const program = renderedProgram(rendered, "Job", "keycloak-realm-apply", keys);
+        const run = await runProgram(program, {
+            KEYCLOAK_URL: server().httpUrl + new URL(program.env.KEYCLOAK_URL ?? "").pathname,
+        });
+        fs.rmSync(program.dir, { recursive: true, force: true });
+        expect(run.lines.at(-1)).toMatchObject({ event: "realm-apply-summary" });
+        expect(run.lines.at(-1)?.changes).toContain("permanent admin admin in place of bootstrap-admin");
+    });
 });
