@@ -52,6 +52,11 @@ export interface Summary {
     readonly orphans: readonly string[];
     readonly deactivated: readonly string[];
     readonly loggedOutOfKeycloak: readonly string[];
+    /**
+     * Keycloak users whose id is missing or not a positive whole number: Mattermost's GitLab login cannot
+     * take them (Keycloak's userinfo fails on a non-number), so they cannot log in until AD is corrected.
+     */
+    readonly withoutValidId: readonly string[];
     /** What Keycloak answered to each changed-users sync. */
     readonly syncResults: readonly unknown[];
     readonly error?: string;
@@ -110,6 +115,13 @@ async function readKeycloakUsers(
     return users;
 }
 
+/** The id Mattermost's GitLab provider takes: a positive int64, as the realm's user profile declares it. */
+function usersWithoutValidId(users: readonly KeycloakUser[], idAttribute: string): string[] {
+    return users
+        .filter((user) => !(user.attributes?.[idAttribute] ?? []).some((id) => /^[1-9][0-9]{0,17}$/.test(id)))
+        .map((user) => user.username);
+}
+
 /** fetch's own error says only "fetch failed"; its cause says why (refused, reset, no such host). */
 function unreachable(error: unknown): string {
     const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
@@ -127,6 +139,7 @@ export async function deprovision(options: DeprovisionOptions): Promise<Summary>
         disabled: [] as string[],
         orphans: [] as string[],
         syncResults: [] as unknown[],
+        withoutValidId: [] as string[],
     };
     const done = { deactivated: [] as string[], loggedOutOfKeycloak: [] as string[] };
     const summary = (outcome: Summary["outcome"], error?: string): Summary => ({
@@ -182,6 +195,9 @@ export async function deprovision(options: DeprovisionOptions): Promise<Summary>
         // (b) Read everything before changing anything: a failed read leaves no half-done run.
         const keycloakUsers = await readKeycloakUsers(call, admin, asKeycloak, pageSize);
         counts.keycloakUsers = keycloakUsers.length;
+        if (options.authService === "gitlab") {
+            found.withoutValidId.push(...usersWithoutValidId(keycloakUsers, options.idAttribute));
+        }
         const mattermost = options.mattermostUrl.replace(/\/+$/, "");
         const asMattermost = { authorization: `Bearer ${options.mattermostToken}` };
         const accounts: MattermostUser[] = [];

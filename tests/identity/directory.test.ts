@@ -65,6 +65,15 @@ const people: Record<string, Mutable<Person>> = {
         mail: "nina@corp.test",
         password: "Nina-Pass-2024!",
     },
+    // An id AD holds, but not a number.
+    pia: {
+        username: "pia.ad",
+        givenName: "Pia",
+        surname: "Ivar",
+        mail: "pia@corp.test",
+        employeeId: "E-77",
+        password: "Pia-Pass-2024!",
+    },
     // In AD, not in the chat group: the user filter keeps her out.
     olga: {
         username: "olga.ad",
@@ -239,7 +248,7 @@ describe("a person from AD logging in to Mattermost", () => {
 /** Mattermost's SSO accounts of the people with ids, a local admin and a bot (what the job must not touch). */
 function mattermostAccounts() {
     const withIds = [...Object.values(people), ...staff].filter(
-        (person) => person.employeeId && person.chatUser !== false,
+        (person) => /^\d+$/.test(person.employeeId ?? "") && person.chatUser !== false,
     );
     mattermost.accounts = [
         ...withIds.map((person) => ({
@@ -280,6 +289,14 @@ async function sessions(username: string): Promise<number> {
     const user = await admin.user(username);
     return ((await admin.get(`/mattermost/users/${user.id}/sessions`)) as unknown[]).length;
 }
+
+describe("an id in AD that is not a number", () => {
+    it("fails Keycloak's userinfo, so Mattermost refuses the login; the deprovisioning job names the person", async () => {
+        await expect(login(people.pia)).rejects.toThrow("the user endpoint answered 500");
+        const { summary } = await deprovision(identity.keycloak.httpUrl, { DRY_RUN: "true" });
+        expect(summary.withoutValidId).toEqual([people.pia.username]);
+    });
+});
 
 describe("the rendered deprovisioning job against the real Keycloak and AD", () => {
     beforeAll(() => mattermostAccounts());
