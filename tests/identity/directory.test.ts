@@ -20,8 +20,8 @@ import { renderStack, projectDir, type Rendered } from "../helpers/render";
 import { makeCertificateAuthority } from "../helpers/certificates";
 import { renderedProgram, runProgram } from "../helpers/renderedProgram";
 import { startDomainController, type DomainController, type Person } from "../helpers/sambaDc";
-import { LoginRefused, mattermostLogin, publicFetch, type ClientSettings } from "../helpers/ssoLogin";
-import { AdminApi, applied, applyRealm, startIdentity, StackSecrets, type Identity } from "./fixture";
+import { LoginRefused, mattermostLogin, publicFetch } from "../helpers/ssoLogin";
+import { AdminApi, applied, applyRealm, gitlabClient, startIdentity, StackSecrets, type Identity } from "./fixture";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 const people: Record<string, Mutable<Person>> = {
@@ -152,21 +152,11 @@ afterAll(async () => {
     fs.rmSync(workDir, { recursive: true, force: true });
 }, 120000);
 
-function gitlabClient(): ClientSettings {
-    const setting = (name: string) => identity.secrets.mattermostSetting(`MM_GITLABSETTINGS_${name}`);
-    return {
-        clientId: setting("ID"),
-        clientSecret: setting("SECRET"),
-        redirectUri: `${identity.route.publicOrigin}/signup/gitlab/complete`,
-        authorizationEndpoint: setting("AUTHENDPOINT"),
-        tokenEndpoint: setting("TOKENENDPOINT"),
-        userEndpoint: setting("USERAPIENDPOINT"),
-        scope: setting("SCOPE"),
-    };
-}
-
 function login(person: Person, password = person.password) {
-    return mattermostLogin(publicFetch(identity.route), gitlabClient(), { username: person.username, password });
+    return mattermostLogin(publicFetch(identity.route), gitlabClient(identity), {
+        username: person.username,
+        password,
+    });
 }
 
 async function providerId(): Promise<string> {

@@ -20,7 +20,7 @@ import {
 import { startPostgres, type PostgresServer } from "../helpers/postgresServer";
 import { renderedProgram, runProgram, type ProgramRun } from "../helpers/renderedProgram";
 import type { Rendered } from "../helpers/render";
-import type { PublicRoute } from "../helpers/ssoLogin";
+import type { ClientSettings, PublicRoute } from "../helpers/ssoLogin";
 
 type Manifest = Record<string, any>;
 
@@ -165,6 +165,21 @@ export async function startIdentity(
             await keycloak.remove();
             await postgres.stop();
         },
+    };
+}
+
+/** Mattermost's GitLab login settings as the render gives them to the pods. */
+export function gitlabClient(identity: Identity): ClientSettings {
+    const setting = (name: string) => identity.secrets.mattermostSetting(`MM_GITLABSETTINGS_${name}`);
+    return {
+        clientId: setting("ID"),
+        clientSecret: setting("SECRET"),
+        // Mattermost always sends the signup path, for login too (oauth.go).
+        redirectUri: `${identity.route.publicOrigin}/signup/gitlab/complete`,
+        authorizationEndpoint: setting("AUTHENDPOINT"),
+        tokenEndpoint: setting("TOKENENDPOINT"),
+        userEndpoint: setting("USERAPIENDPOINT"),
+        scope: setting("SCOPE"),
     };
 }
 

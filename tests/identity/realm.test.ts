@@ -8,8 +8,8 @@
 import { deprovisionClientId, deprovisionRoles, idAttribute } from "../../config/realm";
 import { renderStack, type Rendered } from "../helpers/render";
 import * as crypto from "node:crypto";
-import { browserLogin, mattermostLogin, publicFetch, type ClientSettings } from "../helpers/ssoLogin";
-import { AdminApi, applied, applyRealm, startIdentity, StackSecrets, type Identity } from "./fixture";
+import { browserLogin, mattermostLogin, publicFetch } from "../helpers/ssoLogin";
+import { AdminApi, applied, applyRealm, gitlabClient, startIdentity, StackSecrets, type Identity } from "./fixture";
 
 let rendered: Rendered;
 let identity: Identity;
@@ -29,20 +29,6 @@ afterAll(async () => {
 
 function realmText(): string {
     return rendered.file("files/keycloak/realm.json");
-}
-
-function gitlabClient(): ClientSettings {
-    const setting = (name: string) => identity.secrets.mattermostSetting(`MM_GITLABSETTINGS_${name}`);
-    return {
-        clientId: setting("ID"),
-        clientSecret: setting("SECRET"),
-        // Mattermost always sends the signup path, for login too (oauth.go).
-        redirectUri: `${identity.route.publicOrigin}/signup/gitlab/complete`,
-        authorizationEndpoint: setting("AUTHENDPOINT"),
-        tokenEndpoint: setting("TOKENENDPOINT"),
-        userEndpoint: setting("USERAPIENDPOINT"),
-        scope: setting("SCOPE"),
-    };
 }
 
 /** The rendered test users: username, id, email, name (Pulumi.test.yaml). */
@@ -124,10 +110,14 @@ describe("the rendered realm-apply Job against the real Keycloak", () => {
 describe("a Mattermost GitLab login through Keycloak", () => {
     it("gives Mattermost's GitLab provider a JSON number id, username, email and name", async () => {
         const [person] = testUsers();
-        const { user, userText, accessToken } = await mattermostLogin(publicFetch(identity.route), gitlabClient(), {
-            username: person.username,
-            password: identity.keys.TEST_USER_PASSWORD,
-        });
+        const { user, userText, accessToken } = await mattermostLogin(
+            publicFetch(identity.route),
+            gitlabClient(identity),
+            {
+                username: person.username,
+                password: identity.keys.TEST_USER_PASSWORD,
+            },
+        );
         // The id must be a JSON number: Mattermost decodes it into an int64 and refuses a string.
         expect(userText).toMatch(new RegExp(`"id":${person.id}[,}]`));
         expect(user).toMatchObject({
@@ -148,7 +138,7 @@ describe("a Mattermost GitLab login through Keycloak", () => {
     it("refuses a wrong password", async () => {
         const [person] = testUsers();
         await expect(
-            mattermostLogin(publicFetch(identity.route), gitlabClient(), {
+            mattermostLogin(publicFetch(identity.route), gitlabClient(identity), {
                 username: person.username,
                 password: "wrong",
             }),

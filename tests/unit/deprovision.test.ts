@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { renderDeprovisionScript } from "../../config/guard";
 import type { AddressInfo } from "node:net";
 import { deprovision, type DeprovisionOptions } from "../../scripts/deprovision";
+import type { MattermostAccount } from "../helpers/mattermostUsers";
 
 interface KeycloakUser {
     id: string;
@@ -20,20 +21,12 @@ interface KeycloakUser {
     enabled: boolean;
     attributes: Record<string, string[]>;
 }
-interface MattermostUser {
-    id: string;
-    username: string;
-    auth_service: string;
-    auth_data: string;
-    delete_at: number;
-    is_bot?: boolean;
-}
 
 /** One fake of each, sharing a log of every call; `fail` makes the next matching call answer 500. */
 class Fakes {
     readonly calls: string[] = [];
     keycloakUsers: KeycloakUser[] = [];
-    mattermostUsers: MattermostUser[] = [];
+    mattermostUsers: MattermostAccount[] = [];
     fail?: RegExp;
     hang?: RegExp;
     private server?: http.Server;
