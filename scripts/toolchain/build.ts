@@ -37,7 +37,14 @@ function wrapperDir(recipe: GoToolRecipe): string {
 /** The hash of everything a build depends on that is ours: the recipe and the wrapper module's files. */
 export function recipeHash(recipe: GoToolRecipe): string {
     const hash = crypto.createHash("sha256");
-    hash.update(JSON.stringify({ ...recipe, prepare: recipe.prepare?.toString() ?? null, goVersion: goVersion() }));
+    hash.update(
+        JSON.stringify({
+            ...recipe,
+            prepare: recipe.prepare?.toString() ?? null,
+            finish: recipe.finish?.toString() ?? null,
+            goVersion: goVersion(),
+        }),
+    );
     for (const file of filesUnder(wrapperDir(recipe))) {
         hash.update(file).update(fs.readFileSync(path.join(wrapperDir(recipe), file)));
     }
@@ -122,6 +129,7 @@ export function build(recipe: GoToolRecipe, log: (line: string) => void): void {
             recipe.env,
         );
     }
+    recipe.finish?.(toolDir(recipe), buildDir, runGo);
     fs.writeFileSync(path.join(toolDir(recipe), "recipe"), `${recipeHash(recipe)}\n`);
     log(`built ${recipe.name} ${recipe.version} in ${Math.round((Date.now() - started) / 1000)} s`);
 }

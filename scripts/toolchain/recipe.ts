@@ -31,6 +31,11 @@ export interface GoToolRecipe {
      * whose commands need generated files that their zip does not carry. Given the `go` runner.
      */
     readonly prepare?: (buildDir: string, go: GoRunner) => void;
+    /**
+     * Runs after the binaries are built, before the build is stamped complete: for files a command needs
+     * beside it at run time (Mattermost's translations and templates), copied into the tool's directory.
+     */
+    readonly finish?: (toolDir: string, buildDir: string, go: GoRunner) => void;
     /** Why this version and not the one asked for, when they differ (printed by `npm run toolchain`). */
     readonly note?: string;
 }

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { binDir, ensureTools } from "./build";
 import { clusterRecipes } from "./cluster";
 import { ensureKeycloak } from "./keycloak";
+import { peerRecipes } from "./peers";
 import { kubernetesProvider, nodejsLanguageHost, pulumiCli } from "./pulumi";
 import type { GoToolRecipe } from "./recipe";
 import { standinCommandRecipe } from "./standinCommand";
@@ -20,6 +21,7 @@ export const allRecipes: readonly GoToolRecipe[] = [
     nodejsLanguageHost,
     ...providerRecipes,
     ...clusterRecipes,
+    ...peerRecipes,
 ];
 
 /**
