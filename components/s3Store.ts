@@ -90,17 +90,26 @@ export class S3Store extends pulumi.ComponentResource {
                 container: {
                     name: "seaweedfs",
                     image: args.image,
-                    // One process: master, volume and filer on loopback, and only the S3 gateway,
-                    // TLS only, reachable from outside the pod.
+                    // One process: master, volume and filer bound to loopback, and only the S3 gateway,
+                    // TLS only, reachable from outside the pod. -ip.bind binds every server of the
+                    // process, the filer's unauthenticated HTTP API among them, so it stays on loopback
+                    // and the gateway alone binds every address; the Iceberg and Lance catalogs that
+                    // SeaweedFS 4 starts beside the gateway by default are turned off. The gateway's gRPC
+                    // (port + 10000) cannot be: the NetworkPolicy admits the S3 port alone (tests/chat/).
                     command: ["weed"],
                     args: [
                         "server",
                         "-dir=/data",
+                        // SeaweedFS reports cluster statistics to its makers' host unless told not to.
+                        "-master.telemetry=false",
                         "-ip=127.0.0.1",
-                        "-ip.bind=0.0.0.0",
+                        "-ip.bind=127.0.0.1",
                         "-master.volumeSizeLimitMB=1024",
                         "-volume.max=0",
                         "-s3",
+                        "-s3.ip.bind=0.0.0.0",
+                        "-s3.port.iceberg=0",
+                        "-s3.port.lance=0",
                         `-s3.port=${inClusterS3Port}`,
                         `-s3.config=${identitiesDirectory}/s3.json`,
                         `-s3.cert.file=${certificateDirectory}/tls.crt`,

@@ -247,7 +247,7 @@ export const configKeys = {
     },
     s3Image: {
         type: "string",
-        default: "chrislusf/seaweedfs:3.97",
+        default: "chrislusf/seaweedfs:4.53",
         description: "SeaweedFS image for `s3Mode: inCluster`, pinned.",
     },
     elkEndpoint: {

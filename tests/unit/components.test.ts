@@ -226,7 +226,7 @@ describe("S3Store and TrustBundle", () => {
     let store: S3Store;
 
     beforeAll(async () => {
-        store = new S3Store("store", { namespace: "chat", image: "chrislusf/seaweedfs:3.97" });
+        store = new S3Store("store", { namespace: "chat", image: "chrislusf/seaweedfs:4.53" });
         new TrustBundle("bundle", { namespace: "chat", certificates: ["COMPANY-CA\n", store.caCertificate] });
         await settled();
     });
