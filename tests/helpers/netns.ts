@@ -61,3 +61,36 @@ export function removeNamespaces(namespaces: readonly string[]): void {
         spawnSync("ip", ["netns", "del", namespace]);
     }
 }
+
+/**
+ * A namespace of its own for one server, as a pod has: its own ports and loopback, reached from the root
+ * namespace over a veth (`hostAddress` here, `address` there, a /24 of their own). Returns the namespace.
+ */
+export function hostNamespace(name: string, hostAddress: string, address: string): string {
+    const hostLink = `h-${name}`.slice(0, 15);
+    ip("netns", "add", name);
+    ip("link", "add", hostLink, "type", "veth", "peer", "name", "eth0", "netns", name);
+    ip("address", "add", `${hostAddress}/24`, "dev", hostLink);
+    ip("link", "set", hostLink, "up");
+    ip("-n", name, "address", "add", `${address}/24`, "dev", "eth0");
+    ip("-n", name, "link", "set", "eth0", "up");
+    ip("-n", name, "link", "set", "lo", "up");
+    return name;
+}
+
+/** The TCP ports something listens on in `namespace`, with the address each is bound to. */
+export function listeningSockets(namespace: string): { address: string; port: number }[] {
+    const result = spawnSync("ip", ["netns", "exec", namespace, "ss", "-Hltn"], { encoding: "utf8" });
+    if (result.status !== 0) {
+        throw new Error(`ss in ${namespace} failed: ${result.stderr}`);
+    }
+    return result.stdout
+        .trim()
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => {
+            const local = line.trim().split(/\s+/)[3] ?? "";
+            const split = local.lastIndexOf(":");
+            return { address: local.slice(0, split).replace(/^\[|\]$/g, ""), port: Number(local.slice(split + 1)) };
+        });
+}
