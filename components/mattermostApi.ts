@@ -18,13 +18,32 @@ export interface WebhookSpec {
     readonly displayName: string;
 }
 
-/** The permissions that were EnableOnlyAdminIntegrations until Mattermost 4.9. */
-export const integrationPermissions = [
+/**
+ * The team permissions that say who may create webhooks and slash commands (what replaced
+ * EnableOnlyAdminIntegrations), by the names the server checks: Mattermost 11 checks `manage_own_*`
+ * (mattermost/mattermost#34421) and keeps the older names only as deprecated ones that grant nothing.
+ */
+export const legacyIntegrationPermissions = [
     "manage_incoming_webhooks",
     "manage_outgoing_webhooks",
     "manage_slash_commands",
-    "manage_oauth",
-];
+] as const;
+export const ownIntegrationPermissions = [
+    "manage_own_incoming_webhooks",
+    "manage_own_outgoing_webhooks",
+    "manage_own_slash_commands",
+] as const;
+
+/** The integration permissions a server of this version checks (its `X-Version-Id`, e.g. `11.4.0.…`). */
+export function integrationPermissions(serverVersion: string): readonly string[] {
+    const major = Number(/^(\d+)\./.exec(serverVersion)?.[1]);
+    if (!Number.isInteger(major)) {
+        throw new Error(
+            `Mattermost reported no version (X-Version-Id "${serverVersion}"), so the permission names are unknown`,
+        );
+    }
+    return major >= 11 ? ownIntegrationPermissions : legacyIntegrationPermissions;
+}
 
 export class MattermostApiError extends Error {
     constructor(
@@ -35,7 +54,12 @@ export class MattermostApiError extends Error {
     }
 }
 
-async function call<T>(api: MattermostApi, method: string, path: string, body?: unknown): Promise<T> {
+async function request<T>(
+    api: MattermostApi,
+    method: string,
+    path: string,
+    body?: unknown,
+): Promise<{ json: T; headers: Headers }> {
     const response = await fetch(`${api.siteUrl.replace(/\/+$/, "")}/api/v4${path}`, {
         method,
         headers: { authorization: `Bearer ${api.token}`, "content-type": "application/json" },
@@ -50,7 +74,11 @@ async function call<T>(api: MattermostApi, method: string, path: string, body?: 
         );
     }
     const text = await response.text();
-    return (text ? JSON.parse(text) : undefined) as T;
+    return { json: (text ? JSON.parse(text) : undefined) as T, headers: response.headers };
+}
+
+async function call<T>(api: MattermostApi, method: string, path: string, body?: unknown): Promise<T> {
+    return (await request<T>(api, method, path, body)).json;
 }
 
 interface Hook {
@@ -98,15 +126,23 @@ export async function deleteIncomingWebhook(api: MattermostApi, id: string): Pro
 
 /**
  * Team members may create integrations (`everyone`) or only team and system admins may (`admins`): the
- * integration permissions added to or taken from the team_user role. Returns whether it changed it.
+ * integration permissions, under the names this server checks, added to or taken from the team_user role
+ * (the older names are taken away in both cases). Returns whether it changed it. Mattermost routes the
+ * role patch as PUT only (api4/role.go).
  */
 export async function setIntegrationCreators(api: MattermostApi, creators: "admins" | "everyone"): Promise<boolean> {
-    const role = await call<{ id: string; permissions: string[] }>(api, "GET", "/roles/name/team_user");
-    const others = role.permissions.filter((permission) => !integrationPermissions.includes(permission));
-    const wanted = creators === "everyone" ? [...others, ...integrationPermissions] : others;
+    const { json: role, headers } = await request<{ id: string; permissions: string[] }>(
+        api,
+        "GET",
+        "/roles/name/team_user",
+    );
+    const granted = integrationPermissions(headers.get("x-version-id") ?? "");
+    const managed = new Set<string>([...legacyIntegrationPermissions, ...ownIntegrationPermissions]);
+    const others = role.permissions.filter((permission) => !managed.has(permission));
+    const wanted = creators === "everyone" ? [...others, ...granted] : others;
     if ([...wanted].sort().join() === [...role.permissions].sort().join()) {
         return false;
     }
-    await call(api, "PATCH", `/roles/${role.id}/patch`, { permissions: wanted });
+    await call(api, "PUT", `/roles/${role.id}/patch`, { permissions: wanted });
     return true;
 }
