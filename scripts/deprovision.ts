@@ -7,7 +7,9 @@
  * Each run: (a) asks Keycloak to sync the users changed in AD; (b) reads every Keycloak user (checked
  * against Keycloak's own count) and every active Mattermost user, page by page, and changes nothing if
  * any read fails; (c) maps each Mattermost SSO account to its Keycloak user by the numeric id
- * (`auth_service` + `auth_data`); (d) logs the disabled users out of Keycloak, then (e) deactivates the
+ * (`auth_service` + `auth_data`), or by its e-mail address where the server does not show the id (before
+ * Mattermost 11 its user list blanks `auth_data` even for a system admin; the SSO login sets the account's
+ * address from Keycloak's at every login, lower-cased); (d) logs the disabled users out of Keycloak, then (e) deactivates the
  * accounts whose Keycloak user is disabled or gone (which revokes their sessions and tokens and disables
  * their bots); (f) reports the accounts whose id no longer exists in Keycloak; (g) never touches local
  * accounts or the allow-list. A broken directory must not empty the chat: it changes nothing when
@@ -57,6 +59,8 @@ export interface Summary {
      * take them (Keycloak's userinfo fails on a non-number), so they cannot log in until AD is corrected.
      */
     readonly withoutValidId: readonly string[];
+    /** SSO accounts whose id the server did not show, mapped to their Keycloak user by e-mail address. */
+    readonly mappedByEmail: readonly string[];
     /** What Keycloak answered to each changed-users sync. */
     readonly syncResults: readonly unknown[];
     readonly error?: string;
@@ -66,6 +70,7 @@ export interface Summary {
 interface KeycloakUser {
     id: string;
     username: string;
+    email?: string;
     enabled: boolean;
     /** The user-storage provider (AD) the user comes from. */
     federationLink?: string;
@@ -76,6 +81,7 @@ interface MattermostUser {
     username: string;
     auth_service: string;
     auth_data?: string;
+    email?: string;
     delete_at: number;
     is_bot?: boolean;
 }
@@ -138,6 +144,7 @@ export async function deprovision(options: DeprovisionOptions): Promise<Summary>
         allowListed: [] as string[],
         disabled: [] as string[],
         orphans: [] as string[],
+        mappedByEmail: [] as string[],
         syncResults: [] as unknown[],
         withoutValidId: [] as string[],
     };
@@ -213,8 +220,10 @@ export async function deprovision(options: DeprovisionOptions): Promise<Summary>
             }
         }
 
-        // (c) Each SSO account's Keycloak user, by the numeric id (OpenID Connect may key on the subject).
+        // (c) Each SSO account's Keycloak user, by the numeric id (OpenID Connect may key on the subject),
+        // or by e-mail address when the server blanked the id.
         const byId = new Map<string, KeycloakUser>();
+        const byEmail = new Map<string, KeycloakUser>();
         for (const user of keycloakUsers) {
             for (const id of user.attributes?.[options.idAttribute] ?? []) {
                 byId.set(id, user);
@@ -222,7 +231,17 @@ export async function deprovision(options: DeprovisionOptions): Promise<Summary>
             if (options.authService === "openid") {
                 byId.set(user.id, user);
             }
+            if (user.email) {
+                byEmail.set(user.email.toLowerCase(), user);
+            }
         }
+        const keycloakUserOf = (account: MattermostUser): KeycloakUser | undefined => {
+            if (account.auth_data) {
+                return byId.get(account.auth_data);
+            }
+            found.mappedByEmail.push(account.username);
+            return account.email ? byEmail.get(account.email.toLowerCase()) : undefined;
+        };
         const toDeactivate: { account: MattermostUser; keycloakUser?: KeycloakUser }[] = [];
         for (const account of accounts) {
             if (account.delete_at !== 0 || account.is_bot) {
@@ -237,7 +256,7 @@ export async function deprovision(options: DeprovisionOptions): Promise<Summary>
                 found.allowListed.push(account.username);
                 continue;
             }
-            const keycloakUser = byId.get(account.auth_data ?? "");
+            const keycloakUser = keycloakUserOf(account);
             if (!keycloakUser) {
                 found.orphans.push(account.username);
                 toDeactivate.push({ account });

@@ -11,6 +11,7 @@ export interface MattermostAccount {
     username: string;
     auth_service: string;
     auth_data: string;
+    email?: string;
     delete_at: number;
     is_bot?: boolean;
 }

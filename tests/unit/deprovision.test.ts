@@ -2,8 +2,10 @@
  * The deprovisioning job's own rules (allow list, bots, local accounts, dry run, the per-run limit, the
  * deadline, errors half-way) in the fast suite, against fakes of Keycloak and Mattermost built from the
  * documented API shapes (shared/reference/keycloak.md section 5, mattermost.md section 5) and kept in
- * line with what the real Keycloak answers (its user count, its pages). The job against the real Keycloak
- * and a real AD is tests/identity/directory.test.ts; the fake Mattermost stays until issue 15.
+ * line with what the real servers answer (Keycloak's user count and pages; Mattermost 11's user list,
+ * whose auth_data an admin sees, and, from Mattermost's source, the older servers' blank one). The job
+ * against the real Keycloak and a real AD is tests/identity/directory.test.ts; against the real Keycloak
+ * and the real Mattermost, tests/chat/deprovision.test.ts.
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -18,6 +20,7 @@ import type { MattermostAccount } from "../helpers/mattermostUsers";
 interface KeycloakUser {
     id: string;
     username: string;
+    email?: string;
     enabled: boolean;
     attributes: Record<string, string[]>;
 }
@@ -111,6 +114,7 @@ function directory(): void {
     fakes.keycloakUsers = Array.from({ length: 120 }, (_, i) => ({
         id: `kc-${i}`,
         username: `user${i}`,
+        email: `user${i}@corp.example.com`,
         enabled: i !== 5,
         attributes: { mattermostId: [String(1000 + i)] },
     }))
@@ -120,6 +124,7 @@ function directory(): void {
         ...Array.from({ length: 120 }, (_, i) => ({
             id: `mm-${i}`,
             username: `user${i}`,
+            email: `User${i}@corp.example.com`.toLowerCase(),
             auth_service: "gitlab",
             auth_data: String(1000 + i),
             delete_at: 0,
@@ -186,6 +191,21 @@ describe("the deprovisioning job", () => {
             3,
         );
         expect(fakes.calls.filter((call) => call.startsWith("GET /api/v4/users?"))).toHaveLength(3);
+    });
+
+    it("maps accounts by e-mail address where the server blanks auth_data, as Mattermost before 11 does", async () => {
+        for (const account of fakes.mattermostUsers) {
+            account.auth_data = "";
+        }
+        const summary = await deprovision(options());
+        expect(summary).toMatchObject({
+            outcome: "ok",
+            disabled: ["user5"],
+            orphans: ["user7"],
+            deactivated: ["user5", "user7"],
+        });
+        // Every SSO account but the allow-listed one, which is never looked up.
+        expect(summary.mappedByEmail).toHaveLength(120);
     });
 
     it("changes nothing when run again", async () => {
