@@ -12,6 +12,7 @@ import { Postgres } from "./components/postgres";
 import { PushProxyHost } from "./components/pushProxyHost";
 import { S3Store } from "./components/s3Store";
 import { TrustBundle } from "./components/trustBundle";
+import { adminTokenCommands as commandsForAdminToken } from "./config/adminToken";
 import { externalDatabaseUrl, jdbcPostgresUrl } from "./config/database";
 import { realmEndpoints, renderRealm } from "./config/realm";
 import { inClusterS3Port } from "./config/s3";
@@ -214,6 +215,9 @@ export const mattermostVersion = config.mattermost.version;
 export const keycloakIssuer = realmEndpoints(config.siteUrl).issuer;
 export const keycloakDiscoveryUrl = realmEndpoints(config.siteUrl).discovery;
 export const trustBundlePem = trustBundle?.pem ?? "";
+export const adminTokenCommands = pair.primary.deployment.metadata.name.apply((primary) =>
+    commandsForAdminToken(config.namespace, primary, new URL(config.siteUrl).hostname),
+);
 export const keycloakAdminPassword = keycloak.adminPassword;
 export const services = {
     nginx: nginx.service.metadata.name,

@@ -434,7 +434,7 @@ export const configKeys = {
         secret: true,
         default: "",
         description:
-            "Access token of a Mattermost system-admin bot the program acts as: the deprovisioning job, and `pulumi up` for the integrations (webhooks, role permissions). Create it after the first start; unset, the job is created suspended and integrations are left alone.",
+            "Access token of a Mattermost system-admin bot the program acts as: the deprovisioning job, and `pulumi up` for the integrations (webhooks, role permissions). Make it after the first start with the commands of the output `adminTokenCommands`; unset, the job is created suspended and integrations are left alone.",
     },
     deprovisionAllowList: {
         type: "array",

@@ -42,6 +42,12 @@ export const outputContract = {
         secret: true,
         meaning: "password of Keycloak's permanent admin `admin` (the console: README, \"Keycloak's admin console\")",
     },
+    adminTokenCommands: {
+        type: "string",
+        secret: false,
+        meaning:
+            'the commands that make the system-admin bot in the primary pod and print its token, for `mattermostAdminToken` (README, "The admin token")',
+    },
     trustBundlePem: {
         type: "string",
         secret: false,

@@ -761,7 +761,7 @@ export function validateStackConfig(
     }
     if (has("deprovisionSchedule") && f.deprovisionSchedule && !raw.mattermostAdminToken) {
         warnings.push(
-            `${fullKey("mattermostAdminToken")}: is not set, so the deprovisioning job is created suspended: people disabled in AD keep their Mattermost sessions. Once Mattermost runs, create a system-admin bot with an access token and set it: pulumi config set --secret mattermostAdminToken`,
+            `${fullKey("mattermostAdminToken")}: is not set, so the deprovisioning job is created suspended: people disabled in AD keep their Mattermost sessions. Once Mattermost runs, make the token with the commands of the stack output adminTokenCommands (README, section The admin token) and set it: pulumi config set --secret mattermostAdminToken`,
         );
     }
 

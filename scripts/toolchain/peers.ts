@@ -40,7 +40,11 @@ export const mattermostRecipe: GoToolRecipe = {
     name: "mattermost",
     version: mattermostVersion,
     wrapper: "mattermost",
-    binaries: [{ pkg: `${mattermostModule}/cmd/mattermost`, out: "mattermost" }],
+    // mmctl too, the image's client of the local-mode socket (the admin token's commands use it).
+    binaries: [
+        { pkg: `${mattermostModule}/cmd/mattermost`, out: "mattermost" },
+        { pkg: `${mattermostModule}/cmd/mmctl`, out: "mmctl" },
+    ],
     // As the server's Makefile stamps a Team Edition build: no enterprise build tags, not enterprise-ready.
     ldflags: [
         `-X github.com/mattermost/mattermost/server/public/model.BuildNumber=${mattermostVersion}`,
@@ -65,6 +69,7 @@ export const peerRecipes: readonly GoToolRecipe[] = [mattermostRecipe, seaweedfs
 
 export interface MattermostBuild {
     readonly binary: string;
+    readonly mmctl: string;
     /** Holds i18n/, templates/ and fonts/: the server's working directory links to them. */
     readonly assets: string;
 }
@@ -78,6 +83,7 @@ export function mattermostBuild(): MattermostBuild {
     ensureTools([mattermostRecipe], log);
     return {
         binary: path.join(binDir(mattermostRecipe), "mattermost"),
+        mmctl: path.join(binDir(mattermostRecipe), "mmctl"),
         assets: path.join(toolDir(mattermostRecipe), "assets"),
     };
 }

@@ -178,6 +178,9 @@ describe("stack shapes", () => {
 
     it("exports the stack outputs, the passwords as secrets", () => {
         expect(stacks.prod.outputs).toEqual({
+            adminTokenCommands: expect.stringMatching(
+                /^kubectl -n mattermost exec deploy\/mattermost-1 -c mattermost -- mmctl --local user create /,
+            ),
             keycloakAdminPassword: { secret: "<secret:random:keycloak-admin-password>" },
             keycloakIssuer: "https://chat.example.com/auth/realms/mattermost",
             keycloakDiscoveryUrl: "https://chat.example.com/auth/realms/mattermost/.well-known/openid-configuration",

@@ -328,7 +328,7 @@ describe("validateStackConfig", () => {
     it("warns that the deprovisioning job waits, suspended, for its Mattermost token", () => {
         const { mattermostAdminToken: _unset, ...withoutToken } = production;
         expect(validateStackConfig(withoutToken, encrypted).warnings).toContainEqual(
-            "mattermost:mattermostAdminToken: is not set, so the deprovisioning job is created suspended: people disabled in AD keep their Mattermost sessions. Once Mattermost runs, create a system-admin bot with an access token and set it: pulumi config set --secret mattermostAdminToken",
+            "mattermost:mattermostAdminToken: is not set, so the deprovisioning job is created suspended: people disabled in AD keep their Mattermost sessions. Once Mattermost runs, make the token with the commands of the stack output adminTokenCommands (README, section The admin token) and set it: pulumi config set --secret mattermostAdminToken",
         );
         expect(
             validateStackConfig({ ...production, deprovisionSchedule: "" }, encrypted).settings?.deprovision,
