@@ -63,7 +63,7 @@ async function setEnabled(username: string, enabled: boolean): Promise<void> {
 async function deprovision(overrides: Record<string, string> = {}) {
     const program = renderedProgram(rendered, "CronJob", "deprovision", identity.keys);
     const run = await runProgram(program, {
-        KEYCLOAK_URL: keycloakUrl(identity, program.env.KEYCLOAK_URL!),
+        KEYCLOAK_URL: keycloakUrl(identity, program.env.KEYCLOAK_URL),
         MATTERMOST_URL: chat.primary.url,
         // The test stack sets no mattermostAdminToken (the CronJob is rendered suspended): the test's bot's.
         MATTERMOST_TOKEN: token,

@@ -91,9 +91,10 @@ export interface Chat {
 
 export async function startChat(
     rendered: Rendered,
-    options: { overrides?: Record<string, string> } = {},
+    options: { overrides?: Record<string, string>; secrets?: StackSecrets } = {},
 ): Promise<Chat> {
-    const secrets = new StackSecrets(rendered);
+    // Shared with Keycloak's servers when a test runs both: one value per secret, as in the cluster.
+    const secrets = options.secrets ?? new StackSecrets(rendered);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "chat-ca-"));
     const storeCa = makeCertificateAuthority(dir, "mattermost-s3-ca");
     const pushCa = makeCertificateAuthority(dir, "push-host-ca");

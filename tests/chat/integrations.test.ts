@@ -83,8 +83,14 @@ describe("integrations on the real Mattermost", () => {
         const spec = { team: "operations", channel: "alerts", displayName: "Nagios" };
         const hook = await ensureIncomingWebhook(api, spec);
         expect(await ensureIncomingWebhook(api, spec)).toEqual(hook);
-        const hooks = await local(chat.primary, "GET", `/hooks/incoming?team_id=${other.teamId}&per_page=200&page=1`);
-        expect(hooks.filter((h: { display_name: string }) => h.display_name === "Nagios")).toHaveLength(1);
+        const pages = await Promise.all(
+            [0, 1].map((page) =>
+                local(chat.primary, "GET", `/hooks/incoming?team_id=${other.teamId}&per_page=200&page=${page}`),
+            ),
+        );
+        const listed = (pages as { display_name: string }[][]).flat();
+        expect(listed).toHaveLength(251);
+        expect(listed.filter((h) => h.display_name === "Nagios")).toHaveLength(1);
     });
 
     it("deletes a webhook, and deleting one already gone is no error", async () => {

@@ -6,9 +6,10 @@
  * SeaweedFS started with the rendered flags.
  */
 import { renderStack, type Rendered } from "../helpers/render";
-import { mattermostEnvironment } from "../helpers/mattermostServer";
+import { mattermostEnvironment, startMattermost } from "../helpers/mattermostServer";
+import { StackSecrets } from "../identity/fixture";
 import { storeAddress } from "../helpers/seaweedServer";
-import { adminBot, Api, startChat, type Chat } from "./fixture";
+import { adminBot, Api, offlineOverrides, startChat, type Chat } from "./fixture";
 
 /** `MM_SECTION_FIELD` → `["Section", "Field"]`, as found in Mattermost's map of environment overrides. */
 function overriddenField(map: Record<string, unknown>, variable: string): string[] | undefined {
@@ -56,6 +57,32 @@ describe("the test stack's settings on the real Mattermost", () => {
         expect(variables.length).toBeGreaterThan(40);
         const unknown = variables.filter((name) => !overriddenField(json as Record<string, unknown>, name));
         expect(unknown).toEqual([]);
+    });
+
+    it("takes the prod stack's settings too, as far as Team Edition 11 has them", async () => {
+        const prod = renderStack("prod");
+        // The prod stack's database is the company's: here it is the test stack's, the one thing changed.
+        const server = await startMattermost({
+            rendered: prod,
+            deployment: "mattermost-1",
+            secrets: new StackSecrets(prod),
+            database: { host: "127.0.0.1", port: chat.postgres.port },
+            overrides: {
+                ...offlineOverrides,
+                MM_CONFIG: chat.primary.env.MM_CONFIG,
+                MM_SQLSETTINGS_DATASOURCE: chat.primary.env.MM_SQLSETTINGS_DATASOURCE,
+            },
+        });
+        try {
+            const { status, json } = await new Api(server, admin.token).call("GET", "/config/environment");
+            expect(status).toBe(200);
+            const env = mattermostEnvironment(prod, "mattermost-1", new StackSecrets(prod));
+            const variables = Object.keys(env).filter((name) => name.startsWith("MM_") && name !== "MM_CONFIG");
+            expect(variables).toContain("MM_OPENIDSETTINGS_DISCOVERYENDPOINT");
+            expect(variables.filter((name) => !overriddenField(json as Record<string, unknown>, name))).toEqual([]);
+        } finally {
+            await server.remove();
+        }
     });
 
     it("runs with the rendered values (read back from the running configuration)", async () => {

@@ -245,11 +245,18 @@ export async function startMattermost(options: StartMattermostOptions): Promise<
     if (options.s3Endpoint) {
         env.MM_FILESETTINGS_AMAZONS3ENDPOINT = options.s3Endpoint;
     }
-    // Rewrite: paths in mounts (SSL_CERT_DIR's trust bundle directory) to this server's directories.
+    // Rewrite: paths in mounts to this server's directories: SSL_CERT_DIR's trust bundle directory, and
+    // JSON strings naming a file in a mount (the advanced logging's file target).
     if (env.SSL_CERT_DIR) {
         env.SSL_CERT_DIR = env.SSL_CERT_DIR.split(":")
             .map((item) => inMount(item) ?? item)
             .join(":");
+    }
+    for (const [name, value] of Object.entries(env)) {
+        env[name] = value.replace(/"(\/[^"]+)"/g, (whole, inPod: string) => {
+            const local = inMount(inPod);
+            return local ? JSON.stringify(local) : whole;
+        });
     }
     Object.assign(env, options.overrides ?? {});
 

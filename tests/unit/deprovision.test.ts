@@ -119,7 +119,15 @@ function directory(): void {
         attributes: { mattermostId: [String(1000 + i)] },
     }))
         .filter((user) => user.id !== "kc-7")
-        .concat([{ id: "kc-admin", username: "breakglass", enabled: false, attributes: { mattermostId: ["9999"] } }]);
+        .concat([
+            {
+                id: "kc-admin",
+                username: "breakglass",
+                email: "breakglass@corp.example.com",
+                enabled: false,
+                attributes: { mattermostId: ["9999"] },
+            },
+        ]);
     fakes.mattermostUsers = [
         ...Array.from({ length: 120 }, (_, i) => ({
             id: `mm-${i}`,
