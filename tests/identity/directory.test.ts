@@ -3,11 +3,9 @@
  * its own CA) federated by the real Keycloak, configured by a stack that points the program at that DC
  * and trusts its CA through companyCaCertificates. The realm is applied by the rendered realm-apply Job's
  * program; people log in as Mattermost's GitLab and OpenID providers do; the rendered deprovisioning
- * job runs against this Keycloak.
- *
- * The one fake: Mattermost's user API for the deprovisioning job (tests/helpers/mattermostUsers.ts). The
- * real Mattermost server comes with issue 15; until then the job's Mattermost side is proven only here
- * against the documented shapes.
+ * job runs against this Keycloak and the real Mattermost (Team Edition, started from the same render by
+ * the chat suite's fixture), whose SSO accounts are made over its local-mode socket as its GitLab login
+ * makes them.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -15,12 +13,12 @@ import * as path from "node:path";
 import * as yaml from "yaml";
 import { idAttribute } from "../../config/realm";
 import { startFaultProxy, type FaultProxy } from "../helpers/faultProxy";
-import { startMattermostUsers, type MattermostUsers } from "../helpers/mattermostUsers";
 import { renderStack, projectDir, type Rendered } from "../helpers/render";
 import { makeCertificateAuthority } from "../helpers/certificates";
 import { renderedProgram, runProgram } from "../helpers/renderedProgram";
 import { startDomainController, type DomainController, type Person } from "../helpers/sambaDc";
 import { LoginRefused, mattermostLogin, publicFetch } from "../helpers/ssoLogin";
+import { adminBot, local, startChat, type Chat } from "../chat/fixture";
 import { AdminApi, applied, applyRealm, gitlabClient, startIdentity, StackSecrets, type Identity } from "./fixture";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -101,7 +99,8 @@ let rendered: Rendered;
 let identity: Identity;
 let admin: AdminApi;
 let firstApply: string[];
-let mattermost: MattermostUsers;
+let chat: Chat;
+let mattermostToken: string;
 
 /** The test stack, pointed at this DC: LDAPS URL, bind account, people, group filter, id attribute, CA. */
 function stackFile(ssoMode: "gitlab" | "openid"): string {
@@ -137,16 +136,18 @@ beforeAll(async () => {
         dc.addPerson(person);
     }
     rendered = renderStack("test", stackFile("gitlab"));
-    identity = await startIdentity(rendered, new StackSecrets(rendered, { adBindPassword: dc.bindPassword }), {
+    const secrets = new StackSecrets(rendered, { adBindPassword: dc.bindPassword });
+    identity = await startIdentity(rendered, secrets, {
         javaOptions: [`-Djdk.net.hosts.file=${dc.hostsFile}`],
     });
     admin = new AdminApi(identity);
     firstApply = applied(await applyRealm(identity));
-    mattermost = await startMattermostUsers();
+    chat = await startChat(rendered, { secrets });
+    mattermostToken = (await adminBot(chat.primary)).token;
 }, 900000);
 
 afterAll(async () => {
-    await mattermost?.stop();
+    await chat?.stop();
     await identity?.stop();
     await dc?.close();
     fs.rmSync(workDir, { recursive: true, force: true });
@@ -235,32 +236,42 @@ describe("a person from AD logging in to Mattermost", () => {
     });
 });
 
-/** Mattermost's SSO accounts of the people with ids, a local admin and a bot (what the job must not touch). */
-function mattermostAccounts() {
+/** Mattermost's SSO accounts of the people with ids, and a bot (what the job must not touch, with the site's admin). */
+async function mattermostAccounts(): Promise<void> {
     const withIds = [...Object.values(people), ...staff].filter(
         (person) => /^\d+$/.test(person.employeeId ?? "") && person.chatUser !== false,
     );
-    mattermost.accounts = [
-        ...withIds.map((person) => ({
-            id: `mm-${person.username}`,
-            username: person.username.replace(".ad", ""),
+    for (const person of withIds) {
+        const username = person.username.replace(".ad", "");
+        await local(chat.primary, "POST", "/users", {
+            username,
+            email: `${username}@corp.test`,
             auth_service: "gitlab",
-            auth_data: person.employeeId!,
-            delete_at: 0,
-        })),
-        { id: "mm-local", username: "local-admin", auth_service: "", auth_data: "", delete_at: 0 },
-        { id: "mm-bot", username: "ci-bot", auth_service: "", auth_data: "", delete_at: 0, is_bot: true },
-    ];
+            auth_data: person.employeeId,
+        });
+    }
+    const bot = await local(chat.primary, "POST", "/users", {
+        username: "ci-bot",
+        email: "ci-bot@corp.test",
+        password: `Pw-ci-bot-${process.pid}-x9!`,
+    });
+    await local(chat.primary, "POST", `/users/${bot.id}/convert_to_bot`);
+}
+
+/** The usernames of Mattermost's deactivated accounts, sorted. */
+async function deactivated(): Promise<string[]> {
+    const users = (await local(chat.primary, "GET", "/users?inactive=true&per_page=200")) as { username: string }[];
+    return users.map((user) => user.username).sort();
 }
 
 /** The rendered deprovisioning CronJob's program; Keycloak through `keycloakUrl` (the local server or a proxy). */
 async function deprovision(keycloakUrl = identity.keycloak.httpUrl, overrides: Record<string, string> = {}) {
     const program = renderedProgram(rendered, "CronJob", "deprovision", identity.keys, {
         KEYCLOAK_URL: keycloakUrl + new URL(renderedKeycloakUrl()).pathname,
-        MATTERMOST_URL: mattermost.url,
+        MATTERMOST_URL: chat.primary.url,
     });
-    // The test stack sets no mattermostAdminToken (the CronJob is rendered suspended); this is the fake's.
-    const run = await runProgram(program, { MATTERMOST_TOKEN: mattermost.token, ...overrides });
+    // The test stack sets no mattermostAdminToken (the CronJob is rendered suspended): the test's bot's.
+    const run = await runProgram(program, { MATTERMOST_TOKEN: mattermostToken, ...overrides });
     fs.rmSync(program.dir, { recursive: true, force: true });
     const summary = run.lines.find((line) => line.event === "deprovision-summary");
     if (!summary) {
@@ -305,14 +316,14 @@ describe("the rendered deprovisioning job against the real Keycloak and AD", () 
             loggedOutOfKeycloak: ["dora", "erik"],
         });
         expect(run.code).toBe(0);
-        expect([...mattermost.deactivated].sort()).toEqual(["dora", "erik"]);
+        expect(await deactivated()).toEqual(["dora", "erik"]);
         expect(await sessions(people.dora.username)).toBe(0);
     });
 
     it("changes nothing when run again", async () => {
         const { summary } = await deprovision();
         expect(summary).toMatchObject({ outcome: "ok", deactivated: [] });
-        expect(mattermost.deactivated).toHaveLength(2);
+        expect(await deactivated()).toHaveLength(2);
     });
 
     it("with the DC stopped deactivates nobody and says why; the next run catches up", async () => {
@@ -323,7 +334,7 @@ describe("the rendered deprovisioning job against the real Keycloak and AD", () 
             expect(summary.outcome).toBe("refused");
             expect(summary.error).toMatch(/^Keycloak shows every one of its \d+ users from AD as disabled/);
             expect(run.code).not.toBe(0);
-            expect(mattermost.deactivated).toHaveLength(2);
+            expect(await deactivated()).toHaveLength(2);
         } finally {
             await dc.start();
         }
@@ -341,14 +352,14 @@ describe("Keycloak failing under the job", () => {
     });
     afterAll(() => proxy?.stop());
 
-    const expectNobodyDeactivated = () => expect(mattermost.deactivated).toEqual(["dora", "erik", "ben"]);
+    const expectNobodyDeactivated = async () => expect(await deactivated()).toEqual(["ben", "dora", "erik"]);
 
     it("stopping mid-run: nobody is deactivated, and the run says why", async () => {
         proxy.rules = [{ match: /\/logout$/, fault: { kind: "drop" } }];
         const { summary } = await deprovision(proxy.url);
         expect(summary.outcome).toBe("failed");
         expect(summary.error).toMatch(/fetch failed|socket|ECONNRESET/);
-        expectNobodyDeactivated();
+        await expectNobodyDeactivated();
     });
 
     it("an empty user list: nobody is deactivated, whatever the per-run limit", async () => {
@@ -362,7 +373,7 @@ describe("Keycloak failing under the job", () => {
         const { summary } = await deprovision(proxy.url, { MAX_PER_RUN: "100000" });
         expect(summary.outcome).toBe("refused");
         expect(summary.error).toMatch(/every one of the \d+ SSO accounts/);
-        expectNobodyDeactivated();
+        await expectNobodyDeactivated();
     });
 
     it("a short page: nobody is deactivated, and the run names the count that did not match", async () => {
@@ -375,7 +386,7 @@ describe("Keycloak failing under the job", () => {
         const { summary } = await deprovision(proxy.url, { MAX_PER_RUN: "100000" });
         expect(summary.outcome).toBe("failed");
         expect(summary.error).toMatch(/listed \d+ users but counts \d+/);
-        expectNobodyDeactivated();
+        await expectNobodyDeactivated();
     });
 
     it("the next run, with Keycloak well, catches up", async () => {

@@ -15,7 +15,17 @@ import * as path from "node:path";
 import { renderDeprovisionScript } from "../../config/guard";
 import type { AddressInfo } from "node:net";
 import { deprovision, type DeprovisionOptions } from "../../scripts/deprovision";
-import type { MattermostAccount } from "../helpers/mattermostUsers";
+
+/** A user as Mattermost's user list shows it to a system admin (what the job reads). */
+interface MattermostAccount {
+    id: string;
+    username: string;
+    auth_service: string;
+    auth_data: string;
+    email?: string;
+    delete_at: number;
+    is_bot?: boolean;
+}
 
 interface KeycloakUser {
     id: string;
