@@ -5,17 +5,17 @@
  * re-activated at the next SSO login while Keycloak still lets them in.
  *
  * Each run: (a) asks Keycloak to sync the users changed in AD; (b) reads every Keycloak user (checked
- * against Keycloak's own count) and every active Mattermost user, page by page, and changes nothing if
- * any read fails; (c) maps each Mattermost SSO account to its Keycloak user by the numeric id
- * (`auth_service` + `auth_data`), or by its e-mail address where the server does not show the id (before
- * Mattermost 11 its user list blanks `auth_data` even for a system admin; the SSO login sets the account's
- * address from Keycloak's at every login, lower-cased); (d) logs the disabled users out of Keycloak, then (e) deactivates the
- * accounts whose Keycloak user is disabled or gone (which revokes their sessions and tokens and disables
- * their bots); (f) reports the accounts whose id no longer exists in Keycloak; (g) never touches local
- * accounts or the allow-list. A broken directory must not empty the chat: it changes nothing when
- * Keycloak shows every AD user disabled (what Keycloak answers when it cannot reach AD), when every SSO
- * account would go, or when more than `maxPerRun` would. It stops at the deadline and ends with one
- * JSON summary line. A failed run is retried by the next one; a repeated run changes nothing. Node's
+ * against Keycloak's own count) and every active Mattermost user, page by page, and changes nothing if any
+ * read fails; (c) maps each Mattermost SSO account to its Keycloak user by the numeric id (`auth_service`
+ * + `auth_data`), or by its e-mail address where the server does not show the id (before Mattermost 11 its
+ * user list blanks `auth_data` even for a system admin; the SSO login sets the account's address from
+ * Keycloak's at every login, lower-cased); (d) logs the disabled users out of Keycloak, then (e)
+ * deactivates the accounts whose Keycloak user is disabled or gone (which revokes their sessions and
+ * tokens and disables their bots); (f) reports the accounts whose id no longer exists in Keycloak; (g)
+ * never touches local accounts or the allow-list. A broken directory must not empty the chat: it changes
+ * nothing when Keycloak shows every AD user disabled (what Keycloak answers when it cannot reach AD), when
+ * every SSO account would go, or when more than `maxPerRun` would. It stops at the deadline and ends with
+ * one JSON summary line. A failed run is retried by the next one; a repeated run changes nothing. Node's
  * standard library only, so the ConfigMap holds the whole program.
  *
  * Configuration, from the environment: KEYCLOAK_URL (with /auth), KEYCLOAK_REALM, KEYCLOAK_CLIENT_ID,

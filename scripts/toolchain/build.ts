@@ -40,8 +40,9 @@ export function recipeHash(recipe: GoToolRecipe): string {
     hash.update(
         JSON.stringify({
             ...recipe,
-            prepare: recipe.prepare?.toString() ?? null,
-            finish: recipe.finish?.toString() ?? null,
+            prepare: Boolean(recipe.prepare),
+            finish: Boolean(recipe.finish),
+            hooksSource: recipe.hooksSource ? fs.readFileSync(recipe.hooksSource, "utf8") : null,
             goVersion: goVersion(),
         }),
     );

@@ -53,10 +53,14 @@ function stampPath(): string {
 
 /** The hash of what the unpacked tree depends on: the artifact, the plugin that fetches it and this code. */
 export function keycloakRecipeHash(): string {
-    return crypto
-        .createHash("sha256")
-        .update(JSON.stringify({ keycloakArtifact, dependencyPlugin, fetch: fetchAndUnpack.toString() }))
-        .digest("hex");
+    return (
+        crypto
+            .createHash("sha256")
+            // This module's text, not fetchAndUnpack's own: a function's text differs between tsx and ts-jest,
+            // which would make the suites fetch again what `npm run toolchain` fetched.
+            .update(JSON.stringify({ keycloakArtifact, dependencyPlugin, source: fs.readFileSync(__filename, "utf8") }))
+            .digest("hex")
+    );
 }
 
 export function isKeycloakFetched(): boolean {

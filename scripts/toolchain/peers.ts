@@ -53,6 +53,7 @@ export const mattermostRecipe: GoToolRecipe = {
         "-X github.com/mattermost/mattermost/server/public/model.BuildEnterpriseReady=false",
     ],
     finish: copyMattermostAssets,
+    hooksSource: __filename,
     note: `a main-branch commit reporting ${mattermostServerVersion}: the module proxy here serves no release of the server (see tests/toolchain/mattermost/go.mod)`,
 };
 

@@ -78,6 +78,7 @@ export const kubernetesProvider: GoToolRecipe = {
     ],
     ldflags: [`-X ${kubernetesProviderModule}/pkg/version.Version=${kubernetesProviderVersion.slice(1)}`],
     prepare: prepareKubernetesProvider,
+    hooksSource: __filename,
     note:
         "4.34.2 is refused by the module proxy; this is the one provider commit it serves (2026-01-15, " +
         "built against client-go v0.33)",

@@ -36,6 +36,12 @@ export interface GoToolRecipe {
      * beside it at run time (Mattermost's translations and templates), copied into the tool's directory.
      */
     readonly finish?: (toolDir: string, buildDir: string, go: GoRunner) => void;
+    /**
+     * The module that defines `prepare` and `finish` (its `__filename`): its text is part of the build's
+     * hash, since a function's own text differs between the transpilers that run the recipe (tsx for
+     * `npm run toolchain`, ts-jest in the suites) and would make each rebuild what the other built.
+     */
+    readonly hooksSource?: string;
     /** Why this version and not the one asked for, when they differ (printed by `npm run toolchain`). */
     readonly note?: string;
 }
