@@ -15,10 +15,10 @@ import * as readline from "node:readline";
 import { bridgedNamespaces, removeNamespaces } from "../helpers/netns";
 import {
     fakeMattermostCommand,
-    localGuardCommands,
     localize,
     makeRuntimeDir,
-    type PodNames,
+    prepareGuard,
+    renderedPodNames,
 } from "../helpers/nginxHarness";
 import { projectDir, type Rendered } from "../helpers/render";
 
@@ -69,13 +69,6 @@ export interface ScenarioResult {
     readonly observeMs: number;
 }
 
-// How the test stack's pods address their upstreams (namespace mattermost-test).
-const pod: PodNames = {
-    primary: "mattermost-1.mattermost-test.svc.cluster.local:8065",
-    backup: "mattermost-2.mattermost-test.svc.cluster.local:8065",
-    keycloakUrl: "http://keycloak.mattermost-test.svc.cluster.local:8080",
-    resolver: "kube-dns.kube-system.svc.cluster.local",
-};
 const address = { front: "10.92.0.1", primary: "10.92.0.2", backup: "10.92.0.3" } as const;
 const mattermostPort = 8065;
 const listenPort = 8080;
@@ -207,15 +200,9 @@ async function startFront(
             keycloakPort: 8090,
             runtimeDir: dir,
         };
+        const pod = renderedPodNames(options.rendered);
         fs.writeFileSync(confFile, localize(options.rendered.file("files/nginx/nginx.conf"), pod, local));
-        const script = path.join(dir, "failover-guard.js");
-        fs.writeFileSync(script, options.rendered.file("files/nginx/failover-guard.js"));
-        const commands = localGuardCommands(options.rendered.manifests, script, pod, local);
-        const init = spawnSync(commands.init[0] ?? "node", commands.init.slice(1), { encoding: "utf8" });
-        if (init.status !== 0) {
-            throw new Error(`the guard's init run failed: ${init.stdout}${init.stderr}`);
-        }
-        guardCommand = commands.run;
+        guardCommand = prepareGuard(options.rendered, pod, local);
     } else {
         fs.writeFileSync(confFile, originalConf(dir));
     }

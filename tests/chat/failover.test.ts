@@ -1,49 +1,26 @@
 /**
  * People chatting through the rendered nginx.conf (real nginx, the rendered failover guard beside it) in
  * front of the real pair: the primary and the backup (jobs off) on one database and one store. One person
- * posts, another receives it over the websocket; the primary hangs (SIGSTOP), comes back, and is then
- * killed: each time the same people keep chatting on the backup with the sessions they had, and the time
- * until the first post gets through again is measured. Bounded: every loop has a fixed number of tries
+ * posts, another receives it over the websocket; the primary hangs (SIGSTOP) and comes back, is cut off
+ * from the network and comes back, and is then killed: each time the same people keep chatting on the
+ * backup with the sessions they had, and the time until the first post gets through again is measured. Bounded: every loop has a fixed number of tries
  * and a deadline.
  *
  * Logins here are passwords (the test stack keeps local login on): the GitLab login through Keycloak is
  * the identity suite's. nginx's Keycloak upstream points at a port where nothing listens, as no request
  * here goes there.
  */
-import { spawnSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import WebSocket from "ws";
 import type { MattermostServer } from "../helpers/mattermostServer";
-import {
-    freePort,
-    localGuardCommands,
-    localize,
-    makeRuntimeDir,
-    startGuard,
-    startNginx,
-    type Addresses,
-    type PodNames,
-    type RunningGuard,
-    type RunningNginx,
-} from "../helpers/nginxHarness";
+import { blackholeLoopbackPort } from "../helpers/netns";
+import { freePort, startRenderedFront, waitFor, type RunningFront } from "../helpers/nginxHarness";
 import { renderStack, type Rendered } from "../helpers/render";
 import { createPerson, local, startChat, teamWithChannel, type Chat } from "./fixture";
-
-// How the test stack's pods address their upstreams (namespace mattermost-test, Kubernetes DNS).
-const pod: PodNames = {
-    primary: "mattermost-1.mattermost-test.svc.cluster.local:8065",
-    backup: "mattermost-2.mattermost-test.svc.cluster.local:8065",
-    keycloakUrl: "http://keycloak.mattermost-test.svc.cluster.local:8080",
-    resolver: "kube-dns.kube-system.svc.cluster.local",
-};
 
 let rendered: Rendered;
 let chat: Chat;
 let backup: MattermostServer;
-let addresses: Addresses;
-let nginx: RunningNginx;
-let guard: RunningGuard;
+let front: RunningFront;
 let channelId: string;
 const people: Record<"alice" | "bob", { id: string; token: string }> = {
     alice: { id: "", token: "" },
@@ -52,7 +29,7 @@ const people: Record<"alice" | "bob", { id: string; token: string }> = {
 
 /** A call through nginx, as the apps make it. */
 async function viaNginx(method: string, apiPath: string, token?: string, body?: unknown) {
-    const response = await fetch(`http://127.0.0.1:${addresses.listenPort}/api/v4${apiPath}`, {
+    const response = await fetch(`http://127.0.0.1:${front.addresses.listenPort}/api/v4${apiPath}`, {
         method,
         headers: {
             ...(token ? { authorization: `Bearer ${token}` } : {}),
@@ -83,7 +60,7 @@ async function postUntilThrough(message: string, tries = 60): Promise<number> {
 
 /** Bob's websocket through nginx; resolves with the next post event carrying `message`. */
 function nextPosted(message: string, timeoutMs = 60000): { ready: Promise<void>; received: Promise<string> } {
-    const socket = new WebSocket(`ws://127.0.0.1:${addresses.listenPort}/api/v4/websocket`, {
+    const socket = new WebSocket(`ws://127.0.0.1:${front.addresses.listenPort}/api/v4/websocket`, {
         headers: { authorization: `Bearer ${people.bob.token}` },
         handshakeTimeout: 5000,
     });
@@ -125,26 +102,12 @@ beforeAll(async () => {
         people[name].token = person.password; // replaced by the session token once nginx runs
     }
 
-    addresses = {
-        listenPort: await freePort(),
-        healthPort: await freePort(),
+    // nginx's Keycloak upstream: a port where nothing listens, as no request here goes there.
+    front = await startRenderedFront(rendered, {
         primaryPort: chat.primary.port,
         backupPort: backup.port,
         keycloakPort: await freePort(),
-        runtimeDir: makeRuntimeDir(),
-    };
-    const confFile = path.join(addresses.runtimeDir, "nginx.conf");
-    fs.writeFileSync(confFile, localize(rendered.file("files/nginx/nginx.conf"), pod, addresses));
-    const script = path.join(addresses.runtimeDir, "failover-guard.js");
-    fs.writeFileSync(script, rendered.file("files/nginx/failover-guard.js"));
-    const commands = localGuardCommands(rendered.manifests, script, pod, addresses);
-    const [program, ...args] = commands.init;
-    const init = spawnSync(program ?? process.execPath, args, { encoding: "utf8" });
-    if (init.status !== 0) {
-        throw new Error(`the guard's init run failed: ${init.stdout}${init.stderr}`);
-    }
-    nginx = await startNginx(confFile, addresses.healthPort);
-    guard = startGuard(commands.run, path.join(addresses.runtimeDir, "guard.log"));
+    });
 
     for (const name of ["alice", "bob"] as const) {
         const login = await viaNginx("POST", "/users/login", undefined, {
@@ -157,12 +120,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-    await guard?.stop();
-    await nginx?.stop();
+    await front?.stop();
     await chat?.stop();
-    if (addresses) {
-        fs.rmSync(addresses.runtimeDir, { recursive: true, force: true });
-    }
 });
 
 describe("chatting through nginx in front of the real pair", () => {
@@ -179,9 +138,30 @@ describe("chatting through nginx in front of the real pair", () => {
         expect(said).toEqual(["hello from alice"]);
     });
 
-    /** A post gets through, and Bob hears the next one: on the backup, the only server answering. */
-    async function chattingOnTheBackup(label: string): Promise<number> {
+    /**
+     * A post gets through, and Bob hears the next one: on the backup, the only server answering. With
+     * `guard`, the next is sent once the guard has taken the primary out that many times and nginx's
+     * workers from before the fault are gone: until then a request that one of them takes (one sent on a
+     * kept-alive connection just before the reload) may still go to the silent primary and wait, at most
+     * the drain (worker_shutdown_timeout); a POST is never replayed, so the person resends it, as
+     * postUntilThrough does.
+     */
+    async function chattingOnTheBackup(
+        label: string,
+        guard?: { guardMarks: number; workersBefore: number[] },
+    ): Promise<number> {
         const tookMs = await postUntilThrough(`${label}: first post`);
+        if (guard) {
+            await waitFor(
+                () =>
+                    Promise.resolve(
+                        front.reloads("backup-only") >= guard.guardMarks &&
+                            !front.workers().some((pid) => guard.workersBefore.includes(pid)),
+                    ),
+                30000,
+                "the guard to take the primary out, and nginx's workers from before to finish",
+            );
+        }
         const seen = nextPosted(`${label}: bob hears the backup`);
         await seen.ready;
         expect(await post(`${label}: bob hears the backup`)).toBe(201);
@@ -192,34 +172,50 @@ describe("chatting through nginx in front of the real pair", () => {
         return tookMs;
     }
 
-    const reloads = (marked: string) =>
-        guard
-            .log()
-            .split("\n")
-            .filter((line) => line.includes('"event":"reloaded"') && line.includes(`"marked":"${marked}"`)).length;
-
     it("keeps the same people chatting when the primary hangs: the guard takes it out (time measured)", async () => {
+        const workersBefore = front.workers();
         chat.primary.pause();
         try {
-            const tookMs = await chattingOnTheBackup("hung");
+            const tookMs = await chattingOnTheBackup("hung", { guardMarks: 1, workersBefore });
             console.log(`failover after a hang: first post through after ${tookMs} ms`);
-            expect(reloads("backup-only")).toBe(1);
+            expect(front.reloads("backup-only")).toBe(1);
             expect(tookMs).toBeLessThan(30000);
         } finally {
             chat.primary.resume();
         }
     });
 
-    it("puts the primary back once it has stayed healthy, and people chat on it again", async () => {
+    /** Waits for the guard to put the primary back (its `times`-th time), then chats on it. */
+    async function backOnThePrimary(times: number, label: string): Promise<void> {
         const deadline = Date.now() + 120000;
-        while (reloads("primary") < 1 && Date.now() < deadline) {
+        while (front.reloads("primary") < times && Date.now() < deadline) {
             await new Promise((resolve) => setTimeout(resolve, 1000));
         }
-        expect(reloads("primary")).toBe(1);
-        const seen = nextPosted("back on the primary");
+        expect(front.reloads("primary")).toBe(times);
+        const seen = nextPosted(label);
         await seen.ready;
-        expect(await post("back on the primary")).toBe(201);
-        expect(await seen.received).toBe("back on the primary");
+        expect(await post(label)).toBe(201);
+        expect(await seen.received).toBe(label);
+    }
+
+    it("puts the primary back once it has stayed healthy, and people chat on it again", async () => {
+        await backOnThePrimary(1, "back on the primary");
+    });
+
+    it("keeps the same people chatting when the primary is cut off from the network (time measured)", async () => {
+        // Every packet to and from the primary's port dropped, as when its node dies: connections hang
+        // instead of being refused.
+        const workersBefore = front.workers();
+        const restore = blackholeLoopbackPort(chat.primary.port);
+        try {
+            const tookMs = await chattingOnTheBackup("blackholed", { guardMarks: 2, workersBefore });
+            console.log(`failover after a blackhole: first post through after ${tookMs} ms`);
+            expect(front.reloads("backup-only")).toBe(2);
+            expect(tookMs).toBeLessThan(30000);
+        } finally {
+            restore();
+        }
+        await backOnThePrimary(2, "back on the primary after the blackhole");
     });
 
     it("keeps the same people chatting when the primary is killed: nginx sends them to the backup (time measured)", async () => {

@@ -94,3 +94,24 @@ export function listeningSockets(namespace: string): { address: string; port: nu
             return { address: local.slice(0, split).replace(/^\[|\]$/g, ""), port: Number(local.slice(split + 1)) };
         });
 }
+
+/**
+ * Drops every packet to and from a loopback TCP port of the root namespace, as when the node of the pod
+ * listening there dies: connections to it hang instead of being refused. Only that port, in a table of
+ * this process's own; returns the function that deletes the table.
+ */
+export function blackholeLoopbackPort(port: number): () => void {
+    const table = `mm_blackhole_${process.pid}_${port}`;
+    const nft = (script: string) => {
+        const result = spawnSync("nft", ["-f", "-"], { input: script, encoding: "utf8" });
+        if (result.status !== 0) {
+            throw new Error(`nft failed (the test needs root and nftables): ${result.stderr}`);
+        }
+    };
+    const rules = `iif "lo" tcp dport ${port} drop\n  iif "lo" tcp sport ${port} drop`;
+    nft(
+        `table inet ${table} {\n chain input {\n  type filter hook input priority -100;\n  ${rules}\n }\n` +
+            ` chain output {\n  type filter hook output priority -100;\n  ${rules.replace(/iif/g, "oif")}\n }\n}\n`,
+    );
+    return () => nft(`delete table inet ${table}\n`);
+}

@@ -9,7 +9,7 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { projectDir } from "./render";
+import { projectDir, type Rendered } from "./render";
 
 export const nginxBinary = ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"].find((candidate) =>
     fs.existsSync(candidate),
@@ -46,6 +46,45 @@ export interface PodNames {
     readonly backup: string;
     readonly keycloakUrl: string;
     readonly resolver: string;
+}
+
+type GuardContainer = { name: string; command: string[] };
+
+function guardContainers(manifests: readonly Record<string, unknown>[]): { init: GuardContainer; run: GuardContainer } {
+    const nginx = manifests.find(
+        (manifest) => manifest.kind === "Deployment" && (manifest.metadata as { name: string }).name === "nginx",
+    ) as
+        | { spec: { template: { spec: { initContainers: GuardContainer[]; containers: GuardContainer[] } } } }
+        | undefined;
+    const podSpec = nginx?.spec.template.spec;
+    const init = podSpec?.initContainers.find((container) => container.name === "failover-guard-init");
+    const run = podSpec?.containers.find((container) => container.name === "failover-guard");
+    if (!init || !run) {
+        throw new Error("the rendered nginx Deployment has no failover guard");
+    }
+    return { init, run };
+}
+
+/**
+ * How the rendered nginx pod addresses its upstreams, read from the render: the guard's --primary and
+ * --backup, the conf's Keycloak URL and resolver.
+ */
+export function renderedPodNames(rendered: Pick<Rendered, "manifests" | "file">): PodNames {
+    const command = guardContainers(rendered.manifests).run.command;
+    const argument = (flag: string) => {
+        const value = command[command.indexOf(flag) + 1];
+        if (!command.includes(flag) || !value) {
+            throw new Error(`the rendered failover guard has no ${flag}`);
+        }
+        return value;
+    };
+    const conf = rendered.file("files/nginx/nginx.conf");
+    const keycloakUrl = /set \$keycloak (\S+);/.exec(conf)?.[1];
+    const resolver = /^\s*resolver (\S+) /m.exec(conf)?.[1];
+    if (!keycloakUrl || !resolver) {
+        throw new Error("the rendered nginx.conf names no Keycloak URL or no resolver");
+    }
+    return { primary: argument("--primary"), backup: argument("--backup"), keycloakUrl, resolver };
 }
 
 function replaceExactly(text: string, from: string | RegExp, to: string, times: number): string {
@@ -103,16 +142,7 @@ export function localGuardCommands(
     pod: PodNames,
     local: Addresses,
 ): { init: string[]; run: string[] } {
-    type Container = { name: string; command: string[] };
-    const nginx = manifests.find(
-        (manifest) => manifest.kind === "Deployment" && (manifest.metadata as { name: string }).name === "nginx",
-    ) as { spec: { template: { spec: { initContainers: Container[]; containers: Container[] } } } } | undefined;
-    const podSpec = nginx?.spec.template.spec;
-    const init = podSpec?.initContainers.find((container) => container.name === "failover-guard-init");
-    const run = podSpec?.containers.find((container) => container.name === "failover-guard");
-    if (!init || !run) {
-        throw new Error("the rendered nginx Deployment has no failover guard");
-    }
+    const { init, run } = guardContainers(manifests);
     const localized = (command: string[]) => {
         const [node, script, ...args] = command;
         if (node !== "node" || script !== "/etc/nginx/mattermost/failover-guard.js") {
@@ -133,6 +163,26 @@ export function localGuardCommands(
         ];
     };
     return { init: localized(init.command), run: localized(run.command) };
+}
+
+/**
+ * The guard's program as the ConfigMap holds it, written into the runtime directory, and its init run,
+ * which writes the upstream file nginx includes; returns the guard's own command.
+ */
+export function prepareGuard(
+    rendered: Pick<Rendered, "manifests" | "file">,
+    pod: PodNames,
+    local: Addresses,
+): string[] {
+    const script = path.join(local.runtimeDir, "failover-guard.js");
+    fs.writeFileSync(script, rendered.file("files/nginx/failover-guard.js"));
+    const commands = localGuardCommands(rendered.manifests, script, pod, local);
+    const [program, ...args] = commands.init;
+    const init = spawnSync(program ?? process.execPath, args, { encoding: "utf8" });
+    if (init.status !== 0) {
+        throw new Error(`the guard's init run failed: ${init.stdout}${init.stderr}`);
+    }
+    return commands.run;
 }
 
 export interface RunningGuard {
@@ -305,4 +355,76 @@ export function stopProcess(child: ChildProcess, signal: NodeJS.Signals = "SIGTE
         child.once("exit", () => resolve());
         child.kill(signal);
     });
+}
+
+/** The rendered nginx pod (nginx and the failover guard beside it) on this host, in front of given ports. */
+export interface RunningFront {
+    readonly addresses: Addresses;
+    readonly nginx: RunningNginx;
+    readonly guard: RunningGuard;
+    /** The guard's "reloaded" events that marked `marked` (e.g. "backup-only", "primary"). */
+    reloads(marked: string): number;
+    /** The pids of nginx's workers now (a reload replaces them; the old ones finish their requests first). */
+    workers(): number[];
+    stop(): Promise<void>;
+}
+
+export async function startRenderedFront(
+    rendered: Pick<Rendered, "manifests" | "file">,
+    ports: {
+        readonly primaryPort: number;
+        readonly backupPort: number;
+        readonly keycloakPort: number;
+        /** Where nginx listens (a free port when absent). */
+        readonly listenPort?: number;
+    },
+): Promise<RunningFront> {
+    const pod = renderedPodNames(rendered);
+    const addresses: Addresses = {
+        healthPort: await freePort(),
+        ...ports,
+        listenPort: ports.listenPort ?? (await freePort()),
+        runtimeDir: makeRuntimeDir(),
+    };
+    const confFile = path.join(addresses.runtimeDir, "nginx.conf");
+    fs.writeFileSync(confFile, localize(rendered.file("files/nginx/nginx.conf"), pod, addresses));
+    const guardCommand = prepareGuard(rendered, pod, addresses);
+    const nginx = await startNginx(confFile, addresses.healthPort);
+    const guard = startGuard(guardCommand, path.join(addresses.runtimeDir, "guard.log"));
+    return {
+        addresses,
+        nginx,
+        guard,
+        reloads: (marked) =>
+            guard
+                .log()
+                .split("\n")
+                .filter((line) => line.includes('"event":"reloaded"') && line.includes(`"marked":"${marked}"`)).length,
+        workers: () => childProcesses(nginx.process.pid ?? 0),
+        async stop() {
+            await guard.stop();
+            await nginx.stop();
+            fs.rmSync(addresses.runtimeDir, { recursive: true, force: true });
+        },
+    };
+}
+
+/** The pids of a process's children. */
+function childProcesses(parentPid: number): number[] {
+    const children: number[] = [];
+    for (const entry of fs.readdirSync("/proc")) {
+        if (!/^\d+$/.test(entry)) {
+            continue;
+        }
+        try {
+            const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+            // The parent's pid is the second field after the command, which is in parentheses.
+            if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === parentPid) {
+                children.push(Number(entry));
+            }
+        } catch {
+            // the process ended while being read
+        }
+    }
+    return children;
 }

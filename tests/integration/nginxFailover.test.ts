@@ -3,7 +3,6 @@
  * (separate processes, killed for real) and a fake Keycloak, all on loopback. Bounded: every loop has a
  * fixed number of requests and a deadline.
  */
-import { spawnSync } from "node:child_process";
 import * as dgram from "node:dgram";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -11,10 +10,11 @@ import WebSocket from "ws";
 import {
     checkConf,
     freePort,
-    localGuardCommands,
     localize,
     makeRuntimeDir,
     nginxBinary,
+    prepareGuard,
+    renderedPodNames,
     request,
     startFakeKeycloak,
     startFakeMattermost,
@@ -31,21 +31,15 @@ import {
 } from "../helpers/nginxHarness";
 import { renderStack, type Rendered } from "../helpers/render";
 
-// How the test stack's pods address their upstreams (namespace mattermost-test, Kubernetes DNS).
-const pod: PodNames = {
-    primary: "mattermost-1.mattermost-test.svc.cluster.local:8065",
-    backup: "mattermost-2.mattermost-test.svc.cluster.local:8065",
-    keycloakUrl: "http://keycloak.mattermost-test.svc.cluster.local:8080",
-    resolver: "kube-dns.kube-system.svc.cluster.local",
-};
-
 let rendered: Rendered;
+let pod: PodNames;
 
 beforeAll(() => {
     if (!nginxBinary) {
         throw new Error("nginx is not installed: apt-get install nginx-light (.ci/run does this)");
     }
     rendered = renderStack("test");
+    pod = renderedPodNames(rendered);
 }, 60000);
 
 afterAll(() => fs.rmSync(rendered.dir, { recursive: true, force: true }));
@@ -80,7 +74,7 @@ async function environment(options: EnvironmentOptions = {}): Promise<Environmen
     const confFile = path.join(local.runtimeDir, "nginx.conf");
     const stack = options.stack ?? { rendered, pod };
     fs.writeFileSync(confFile, localize(stack.rendered.file("files/nginx/nginx.conf"), stack.pod, local));
-    const guardCommands = prepareGuard(stack.rendered, stack.pod, local);
+    const guardCommand = prepareGuard(stack.rendered, stack.pod, local);
     const primary = await startFakeMattermost("primary", local.primaryPort, { dieOnPost: options.primaryDiesOnPost });
     const backup = await startFakeMattermost("backup", local.backupPort);
     const keycloak = await startFakeKeycloak(local.keycloakPort);
@@ -93,7 +87,7 @@ async function environment(options: EnvironmentOptions = {}): Promise<Environmen
         throw error;
     }
     // The guard runs beside nginx, as in the pod.
-    const guard = startGuard(guardCommands.run, path.join(local.runtimeDir, "guard.log"));
+    const guard = startGuard(guardCommand, path.join(local.runtimeDir, "guard.log"));
     return {
         local,
         nginx,
@@ -109,19 +103,6 @@ async function environment(options: EnvironmentOptions = {}): Promise<Environmen
             fs.rmSync(local.runtimeDir, { recursive: true, force: true });
         },
     };
-}
-
-/** The guard's program as the ConfigMap holds it, and its init run, which writes the upstream file nginx includes. */
-function prepareGuard(stack: Rendered, stackPod: PodNames, local: Addresses): { run: string[] } {
-    const script = path.join(local.runtimeDir, "failover-guard.js");
-    fs.writeFileSync(script, stack.file("files/nginx/failover-guard.js"));
-    const commands = localGuardCommands(stack.manifests, script, stackPod, local);
-    const [program, ...args] = commands.init;
-    const init = spawnSync(program ?? process.execPath, args, { encoding: "utf8" });
-    if (init.status !== 0) {
-        throw new Error(`the guard's init run failed: ${init.stdout}${init.stderr}`);
-    }
-    return commands;
 }
 
 function servedBy(body: string): string {
@@ -341,12 +322,6 @@ describe("the rendered nginx.conf in real nginx", () => {
     }, 60000);
 
     describe("the prod stack's nginx.conf, which ships its logs to the Filebeat sidecar", () => {
-        const prodPod: PodNames = {
-            primary: "mattermost-1.mattermost.svc.cluster.local:8065",
-            backup: "mattermost-2.mattermost.svc.cluster.local:8065",
-            keycloakUrl: "http://keycloak.mattermost.svc.cluster.local:8080",
-            resolver: "dns-default.openshift-dns.svc.cluster.local",
-        };
         let prod: Rendered;
         let env: Environment;
         const received: { access: string[]; error: string[] } = { access: [], error: [] };
@@ -363,7 +338,7 @@ describe("the rendered nginx.conf in real nginx", () => {
         beforeAll(async () => {
             prod = renderStack("prod");
             const syslogPorts = { access: await listen(received.access), error: await listen(received.error) };
-            env = await environment({ stack: { rendered: prod, pod: prodPod }, syslogPorts });
+            env = await environment({ stack: { rendered: prod, pod: renderedPodNames(prod) }, syslogPorts });
         }, 60000);
 
         afterAll(async () => {
