@@ -3,35 +3,9 @@
  * the rendered flags, over TLS that it verifies through the rendered trust bundle (SSL_CERT_DIR names the
  * bundle's directory beside the system's), and cannot reach the store without that bundle.
  */
-import { spawnSync } from "node:child_process";
 import { renderStack, type Rendered } from "../helpers/render";
+import { filerFiles } from "../helpers/seaweedServer";
 import { adminBot, Api, createPerson, local, passwordLogin, startChat, teamWithChannel, type Chat } from "./fixture";
-
-/** Every file path under a directory of the store's filer, which listens on the store's loopback only. */
-function filerFiles(namespace: string, dir: string): string[] {
-    const listing = spawnSync(
-        "ip",
-        [
-            "netns",
-            "exec",
-            namespace,
-            "curl",
-            "-sf",
-            "-H",
-            "Accept: application/json",
-            `http://127.0.0.1:8888${dir}?limit=1000`,
-        ],
-        { encoding: "utf8" },
-    );
-    if (listing.status !== 0) {
-        throw new Error(`listing ${dir} on the filer failed: ${listing.stderr}`);
-    }
-    const entries = (JSON.parse(listing.stdout) as { Entries?: { FullPath: string; Mode: number }[] }).Entries ?? [];
-    // A directory's mode has the os.ModeDir bit (1 << 31).
-    return entries.flatMap((entry) =>
-        entry.Mode >= 2 ** 31 ? filerFiles(namespace, `${entry.FullPath}/`) : [entry.FullPath],
-    );
-}
 
 describe("files on the real S3 store", () => {
     let rendered: Rendered;

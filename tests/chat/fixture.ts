@@ -91,7 +91,12 @@ export interface Chat {
 
 export async function startChat(
     rendered: Rendered,
-    options: { overrides?: Record<string, string>; secrets?: StackSecrets } = {},
+    options: {
+        overrides?: Record<string, string>;
+        secrets?: StackSecrets;
+        /** The stand-in for the cluster's router, for calls to the chat's public hostname (publicRouter.ts). */
+        publicRouterProxy?: string;
+    } = {},
 ): Promise<Chat> {
     // Shared with Keycloak's servers when a test runs both: one value per secret, as in the cluster.
     const secrets = options.secrets ?? new StackSecrets(rendered);
@@ -131,6 +136,7 @@ export async function startChat(
                 database: { host: "127.0.0.1", port: postgres.port },
                 s3Endpoint: store.endpoint,
                 files: trustFiles,
+                publicRouterProxy: options.publicRouterProxy,
                 ...extra,
                 overrides: { ...offlineOverrides, ...options.overrides, ...extra.overrides },
             });

@@ -115,6 +115,11 @@ export interface StartMattermostOptions {
     readonly s3Endpoint?: string;
     /** Files for the container's mounts, by their path in the pod (e.g. the trust bundle's PEM file). */
     readonly files?: Readonly<Record<string, string>>;
+    /**
+     * The test's stand-in for the cluster's router (tests/helpers/publicRouter.ts): where the server's
+     * calls to the chat's public hostname go (absent: nowhere, as the hostname resolves to nothing here).
+     */
+    readonly publicRouterProxy?: string;
     /** Settings the test changes on top of the render (named in the test, e.g. to turn a feature on). */
     readonly overrides?: Readonly<Record<string, string>>;
     readonly startTimeoutMs?: number;
@@ -257,6 +262,12 @@ export async function startMattermost(options: StartMattermostOptions): Promise<
             const local = inMount(inPod);
             return local ? JSON.stringify(local) : whole;
         });
+    }
+    // Added: the chat's public hostname is reached through the router (in the cluster the name resolves
+    // to it, e.g. for the GitLab login's token and user calls); the S3 store is reached directly.
+    if (options.publicRouterProxy) {
+        env.HTTPS_PROXY = options.publicRouterProxy;
+        env.NO_PROXY = new URL(`https://${env.MM_FILESETTINGS_AMAZONS3ENDPOINT ?? "localhost"}`).hostname;
     }
     Object.assign(env, options.overrides ?? {});
 

@@ -6,7 +6,7 @@
  * (data, identities, TLS) to a directory of this server; the TLS certificate and key, which the tls
  * provider issues in the cluster, are the test's (see `startSeaweed`).
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -157,4 +157,30 @@ export async function startSeaweed(options: StartSeaweedOptions): Promise<Seawee
         log: () => fs.readFileSync(logPath, "utf8"),
         stop,
     };
+}
+
+/** Every file path under a directory of the store's filer, which listens on the store's loopback only. */
+export function filerFiles(namespace: string, dir: string): string[] {
+    const listing = spawnSync(
+        "ip",
+        [
+            "netns",
+            "exec",
+            namespace,
+            "curl",
+            "-sf",
+            "-H",
+            "Accept: application/json",
+            `http://127.0.0.1:8888${dir}?limit=1000`,
+        ],
+        { encoding: "utf8" },
+    );
+    if (listing.status !== 0) {
+        throw new Error(`listing ${dir} on the filer failed: ${listing.stderr}`);
+    }
+    const entries = (JSON.parse(listing.stdout) as { Entries?: { FullPath: string; Mode: number }[] }).Entries ?? [];
+    // A directory's mode has the os.ModeDir bit (1 << 31).
+    return entries.flatMap((entry) =>
+        entry.Mode >= 2 ** 31 ? filerFiles(namespace, `${entry.FullPath}/`) : [entry.FullPath],
+    );
 }

@@ -9,40 +9,84 @@
  * the discovery document first and asks for `openid profile email`.
  *
  * Keycloak writes the public URL (KC_HOSTNAME) into its pages and redirects; `PublicRoute` sends such
- * requests to the loopback server with the headers nginx sets for /auth/realms/ (config/nginx.ts).
+ * requests to the loopback server with the headers the router sets (config/nginx.ts passes them on).
  */
+import * as http from "node:http";
+
 export interface PublicRoute {
     /** The chat's public origin, e.g. https://chat.test.example.com. */
     readonly publicOrigin: string;
-    /** Where Keycloak listens, e.g. http://127.0.0.1:8080. */
-    readonly keycloakOrigin: string;
+    /**
+     * Where requests for the public origin go here: Keycloak itself (http://127.0.0.1:8080, with the
+     * headers nginx's /auth/realms/ location passes), or the rendered nginx in front of Mattermost and
+     * Keycloak.
+     */
+    readonly origin: string;
     /** Through nginx (the default), or straight to the pod, as a port-forward reaches it. */
     readonly direct?: boolean;
 }
 
+/**
+ * Requests to the public origin as the router passes them on: the public Host header (which Mattermost
+ * builds its OAuth redirect URI from) and, unless direct, the X-Forwarded-* headers. Sent with node:http,
+ * since fetch does not let a caller set Host; redirects are not followed. Anything fetch takes as a body
+ * (text, a form) is serialised as fetch would.
+ */
 export function publicFetch(route: PublicRoute) {
     const host = new URL(route.publicOrigin).host;
-    return (url: string, init: RequestInit = {}): Promise<Response> => {
+    return async (url: string, init: RequestInit = {}): Promise<Response> => {
         if (!url.startsWith(route.publicOrigin)) {
             throw new Error(`the login left the chat's public origin: ${url}`);
         }
-        const headers = new Headers(init.headers);
+        const target = new URL(route.origin + url.slice(route.publicOrigin.length));
+        const method = init.method ?? "GET";
+        const prepared = new Request(target, { method, headers: init.headers, body: init.body });
+        const body =
+            init.body === undefined || init.body === null ? undefined : Buffer.from(await prepared.arrayBuffer());
+        const headers: Record<string, string> = { host };
+        prepared.headers.forEach((value, name) => (headers[name] = value));
         if (!route.direct) {
-            headers.set("x-forwarded-proto", "https");
-            headers.set("x-forwarded-host", host);
-            headers.set("x-forwarded-port", "443");
-            headers.set("x-forwarded-for", "10.60.255.10");
+            Object.assign(headers, {
+                "x-forwarded-proto": "https",
+                "x-forwarded-host": host,
+                "x-forwarded-port": "443",
+                "x-forwarded-for": "10.60.255.10",
+            });
         }
-        return fetch(route.keycloakOrigin + url.slice(route.publicOrigin.length), {
-            ...init,
-            headers,
-            redirect: "manual",
+        return new Promise<Response>((resolve, reject) => {
+            const outgoing = http.request(
+                {
+                    host: target.hostname,
+                    port: target.port,
+                    path: target.pathname + target.search,
+                    method,
+                    headers,
+                    timeout: 30000,
+                },
+                (incoming) => {
+                    const chunks: Buffer[] = [];
+                    incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
+                    incoming.on("error", reject);
+                    incoming.on("end", () => {
+                        const answer = new Headers();
+                        for (let i = 0; i + 1 < incoming.rawHeaders.length; i += 2) {
+                            answer.append(incoming.rawHeaders[i], incoming.rawHeaders[i + 1]);
+                        }
+                        const status = incoming.statusCode ?? 0;
+                        const empty = [204, 205, 304].includes(status);
+                        resolve(new Response(empty ? null : Buffer.concat(chunks), { status, headers: answer }));
+                    });
+                },
+            );
+            outgoing.on("timeout", () => outgoing.destroy(new Error(`${method} ${url} timed out`)));
+            outgoing.on("error", reject);
+            outgoing.end(body);
         });
     };
 }
 
-/** A browser's cookies for one site, enough for Keycloak's login pages. */
-class CookieJar {
+/** A browser's cookies for one site, enough for Keycloak's login pages and Mattermost's. */
+export class CookieJar {
     private readonly cookies = new Map<string, string>();
 
     take(response: Response): void {
@@ -55,6 +99,10 @@ class CookieJar {
 
     header(): string {
         return [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
+    }
+
+    get(name: string): string | undefined {
+        return this.cookies.get(name);
     }
 }
 
@@ -170,4 +218,35 @@ export async function mattermostLogin(
         throw new Error(`the user endpoint answered ${userResponse.status}: ${userText}`);
     }
     return { user: JSON.parse(userText) as Record<string, unknown>, userText, accessToken: token.access_token };
+}
+
+/**
+ * A person pressing the GitLab button of the real Mattermost, as a browser does: Mattermost's login URL
+ * sends the browser to Keycloak with Mattermost's own state (and its state cookie); the browser logs in
+ * there and comes back to Mattermost's completion URL, where the server itself exchanges the code and
+ * reads the user endpoint (through the public hostname), makes or finds the account, and sets the session
+ * cookie. Returns the session's token; throws with Mattermost's error page address when it refuses.
+ */
+export async function chatLogin(
+    send: ReturnType<typeof publicFetch>,
+    publicOrigin: string,
+    credentials: { username: string; password: string },
+): Promise<{ token: string; userId: string }> {
+    const jar = new CookieJar();
+    const start = await send(`${publicOrigin}/oauth/gitlab/login`);
+    jar.take(start);
+    const authorizationUrl = start.headers.get("location");
+    if (start.status !== 302 || !authorizationUrl) {
+        throw new Error(`Mattermost's GitLab login answered ${start.status}: ${await start.text()}`);
+    }
+    const back = await browserLogin(send, authorizationUrl, credentials);
+    const done = await send(back.toString(), { headers: { cookie: jar.header() } });
+    jar.take(done);
+    const token = jar.get("MMAUTHTOKEN");
+    const userId = jar.get("MMUSERID");
+    if (!token || !userId) {
+        const page = done.headers.get("location") ?? (await done.text()).slice(0, 500);
+        throw new Error(`Mattermost completed no login (${done.status}): ${decodeURIComponent(page)}`);
+    }
+    return { token, userId };
 }

@@ -2,10 +2,12 @@
  * Active Directory itself (Samba's AD domain controller, in a network namespace of its own, LDAPS with
  * its own CA) federated by the real Keycloak, configured by a stack that points the program at that DC
  * and trusts its CA through companyCaCertificates. The realm is applied by the rendered realm-apply Job's
- * program; people log in as Mattermost's GitLab and OpenID providers do; the rendered deprovisioning
- * job runs against this Keycloak and the real Mattermost (Team Edition, started from the same render by
- * the chat suite's fixture), whose SSO accounts are made over its local-mode socket as its GitLab login
- * makes them.
+ * program. People press the GitLab button of the real Mattermost (Team Edition, the pair started from
+ * the same render by the chat suite's fixture) behind the rendered nginx and failover guard: Mattermost
+ * itself calls Keycloak back through the chat's public hostname, reached through a stand-in for the
+ * cluster's router (tests/helpers/publicRouter.ts) whose certificate a company CA of the stack signs.
+ * They chat, and the rendered deprovisioning job runs against this Keycloak and that Mattermost. Keycloak's
+ * own answers are also read as Mattermost's GitLab and OpenID providers read them (ssoLogin.ts).
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -14,11 +16,16 @@ import * as yaml from "yaml";
 import { idAttribute } from "../../config/realm";
 import { startFaultProxy, type FaultProxy } from "../helpers/faultProxy";
 import { renderStack, projectDir, type Rendered } from "../helpers/render";
-import { makeCertificateAuthority } from "../helpers/certificates";
+import WebSocket from "ws";
+import { makeCertificateAuthority, makeServerCertificate, type Issued } from "../helpers/certificates";
+import type { MattermostServer } from "../helpers/mattermostServer";
+import { freePort, startRenderedFront, type RunningFront } from "../helpers/nginxHarness";
+import { startPublicRouter, type PublicRouter } from "../helpers/publicRouter";
+import { filerFiles } from "../helpers/seaweedServer";
 import { renderedProgram, runProgram } from "../helpers/renderedProgram";
 import { startDomainController, type DomainController, type Person } from "../helpers/sambaDc";
-import { LoginRefused, mattermostLogin, publicFetch } from "../helpers/ssoLogin";
-import { adminBot, local, startChat, type Chat } from "../chat/fixture";
+import { chatLogin, LoginRefused, mattermostLogin, publicFetch, type PublicRoute } from "../helpers/ssoLogin";
+import { adminBot, local, startChat, teamWithChannel, type Chat } from "../chat/fixture";
 import { AdminApi, applied, applyRealm, gitlabClient, startIdentity, StackSecrets, type Identity } from "./fixture";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -100,6 +107,13 @@ let identity: Identity;
 let admin: AdminApi;
 let firstApply: string[];
 let chat: Chat;
+let backup: MattermostServer;
+let front: RunningFront;
+let router: PublicRouter;
+/** The chat's public origin as a browser reaches it: the router's headers, then the rendered nginx. */
+let chatRoute: PublicRoute;
+/** The company CA that signs the chat's public certificate, trusted through companyCaCertificates. */
+let companyCa: Issued;
 let mattermostToken: string;
 
 /** The test stack, pointed at this DC: LDAPS URL, bind account, people, group filter, id attribute, CA. */
@@ -122,7 +136,7 @@ function stackFile(ssoMode: "gitlab" | "openid"): string {
         "mattermost:adUsersDn": dc.usersDn,
         "mattermost:adUserFilter": `(memberOf=${dc.groupDn})`,
         "mattermost:adIdAttribute": "employeeID",
-        "mattermost:companyCaCertificates": dc.caPem,
+        "mattermost:companyCaCertificates": `${dc.caPem.trim()}\n${companyCa.certificate.trim()}\n`,
     });
     const file = path.join(workDir, `Pulumi.directory-${ssoMode}.yaml`);
     fs.writeFileSync(file, yaml.stringify(document));
@@ -131,6 +145,7 @@ function stackFile(ssoMode: "gitlab" | "openid"): string {
 
 beforeAll(async () => {
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), "identity-directory-"));
+    companyCa = makeCertificateAuthority(workDir, "corp-web-ca");
     dc = await startDomainController();
     for (const person of [...Object.values(people), ...staff]) {
         dc.addPerson(person);
@@ -142,22 +157,81 @@ beforeAll(async () => {
     });
     admin = new AdminApi(identity);
     firstApply = applied(await applyRealm(identity));
-    chat = await startChat(rendered, { secrets });
-    mattermostToken = (await adminBot(chat.primary)).token;
+    await startTheChat(secrets);
 }, 900000);
 
+/** The pair behind the rendered nginx and guard, and the router in front, for the chat's public hostname. */
+async function startTheChat(secrets: StackSecrets): Promise<void> {
+    const publicOrigin = identity.route.publicOrigin;
+    const nginxPort = await freePort();
+    const certificate = makeServerCertificate(workDir, companyCa, "chat-public", [new URL(publicOrigin).hostname]);
+    router = await startPublicRouter({
+        publicOrigin,
+        nginxPort,
+        certificate: certificate.certificate,
+        key: fs.readFileSync(certificate.keyPath, "utf8"),
+    });
+    chat = await startChat(rendered, { secrets, publicRouterProxy: router.proxyUrl });
+    backup = await chat.startServer("mattermost-2");
+    front = await startRenderedFront(rendered, {
+        listenPort: nginxPort,
+        primaryPort: chat.primary.port,
+        backupPort: backup.port,
+        keycloakPort: Number(new URL(identity.keycloak.httpUrl).port),
+    });
+    chatRoute = { publicOrigin, origin: `http://127.0.0.1:${nginxPort}` };
+    mattermostToken = (await adminBot(chat.primary)).token;
+}
+
 afterAll(async () => {
+    await front?.stop();
+    await router?.stop();
     await chat?.stop();
     await identity?.stop();
     await dc?.close();
     fs.rmSync(workDir, { recursive: true, force: true });
 }, 120000);
 
+/** Keycloak's own answers, read as Mattermost's GitLab provider reads them. */
 function login(person: Person, password = person.password) {
     return mattermostLogin(publicFetch(identity.route), gitlabClient(identity), {
         username: person.username,
         password,
     });
+}
+
+/** The person pressing the GitLab button of the real Mattermost, through nginx; their session's token. */
+function chatLoginOf(person: Person, password = person.password) {
+    return chatLogin(publicFetch(chatRoute), chatRoute.publicOrigin, { username: person.username, password });
+}
+
+/** An API call as the apps make it: to the public origin, through nginx. */
+async function chatApi(method: string, apiPath: string, token: string, body?: FormData | object) {
+    const form = body instanceof FormData;
+    const response = await publicFetch(chatRoute)(`${chatRoute.publicOrigin}/api/v4${apiPath}`, {
+        method,
+        headers: {
+            authorization: `Bearer ${token}`,
+            ...(body === undefined || form ? {} : { "content-type": "application/json" }),
+        },
+        body: body === undefined || form ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    const json: any = text ? JSON.parse(text) : undefined;
+    return { status: response.status, json };
+}
+
+/** What Mattermost's database holds for an account: its login service and the id it keys the person on. */
+function storedAccount(username: string): { authService: string; authData: string } | undefined {
+    const database = chat.secrets.keys("mattermost-postgres-credentials").POSTGRES_DB;
+    const row = chat.postgres
+        .sql(`SELECT authservice || '|' || coalesce(authdata, '') FROM users WHERE username = '${username}'`, database)
+        .trim();
+    if (!row) {
+        return undefined;
+    }
+    const [authService, authData] = row.split("|");
+    return { authService: authService ?? "", authData: authData ?? "" };
 }
 
 async function providerId(): Promise<string> {
@@ -210,6 +284,30 @@ describe("the realm's AD federation, as applied", () => {
 });
 
 describe("a person from AD logging in to Mattermost", () => {
+    it("presses the GitLab button and lands in Mattermost as an SSO account keyed on the AD id", async () => {
+        const { token, userId } = await chatLoginOf(people.anna);
+        const me = await chatApi("GET", "/users/me", token);
+        expect(me).toMatchObject({
+            status: 200,
+            json: { id: userId, username: "anna.ad", email: "anna@corp.test", auth_service: "gitlab" },
+        });
+        expect(storedAccount("anna.ad")).toEqual({ authService: "gitlab", authData: "2001" });
+        // Mattermost itself called Keycloak back through the public hostname, and nothing else.
+        const endpoint = (name: string) =>
+            new URL(identity.secrets.mattermostSetting(`MM_GITLABSETTINGS_${name}`)).pathname;
+        expect(router.forwarded).toEqual(
+            expect.arrayContaining([`POST ${endpoint("TOKENENDPOINT")}`, `GET ${endpoint("USERAPIENDPOINT")}`]),
+        );
+        expect(router.refused).toEqual([]);
+    });
+
+    it("a second login finds the same account", async () => {
+        const first = await chatLoginOf(people.anna);
+        const again = await chatLoginOf(people.anna);
+        expect(again.userId).toBe(first.userId);
+        expect(again.token).not.toBe(first.token);
+    });
+
     it("through the GitLab emulation: a JSON number id equal to the AD attribute, username, email, name", async () => {
         const { user, userText } = await login(people.anna);
         expect(userText).toMatch(/"id":2001[,}]/);
@@ -217,9 +315,9 @@ describe("a person from AD logging in to Mattermost", () => {
     });
 
     it("is refused once disabled in AD through userAccountControl", async () => {
-        await login(people.dora);
+        await chatLoginOf(people.dora);
         dc.disable(people.dora.username);
-        await expect(login(people.dora)).rejects.toThrow(LoginRefused);
+        await expect(chatLoginOf(people.dora)).rejects.toThrow(LoginRefused);
     });
 
     it("uses the new password once it changes in AD, and no longer the old one", async () => {
@@ -228,6 +326,9 @@ describe("a person from AD logging in to Mattermost", () => {
         const { user } = await login(people.ben, "Ben-New-Pass-2025!");
         expect(user.id).toBe(2002);
         people.ben.password = "Ben-New-Pass-2025!";
+        await expect(chatLoginOf(people.ben, "Ben-Pass-2024!")).rejects.toThrow("Invalid username or password.");
+        await chatLoginOf(people.ben);
+        expect(storedAccount("ben.ad")).toEqual({ authService: "gitlab", authData: "2002" });
     });
 
     it("without the numeric id attribute is unknown to Keycloak: no login that Mattermost would refuse later", async () => {
@@ -236,19 +337,89 @@ describe("a person from AD logging in to Mattermost", () => {
     });
 });
 
-/** Mattermost's SSO accounts of the people with ids, and a bot (what the job must not touch, with the site's admin). */
+describe("people from AD chatting, through nginx in front of the pair", () => {
+    let anna: { token: string; userId: string };
+    let ben: { token: string; userId: string };
+    let channelId: string;
+
+    beforeAll(async () => {
+        anna = await chatLoginOf(people.anna);
+        ben = await chatLoginOf(people.ben);
+        const made = await teamWithChannel(chat.primary, "corp", "general-corp");
+        channelId = made.channelId;
+        for (const person of [anna, ben]) {
+            await local(chat.primary, "POST", `/teams/${made.teamId}/members`, {
+                team_id: made.teamId,
+                user_id: person.userId,
+            });
+            await local(chat.primary, "POST", `/channels/${channelId}/members`, { user_id: person.userId });
+        }
+    });
+
+    it("Anna posts, and Ben receives it over his websocket", async () => {
+        const socket = new WebSocket(`ws://127.0.0.1:${front.addresses.listenPort}/api/v4/websocket`, {
+            headers: { authorization: `Bearer ${ben.token}` },
+            handshakeTimeout: 5000,
+        });
+        try {
+            const hello = new Promise<void>((resolve, reject) => {
+                socket.once("message", () => resolve());
+                socket.once("error", reject);
+            });
+            const posted = new Promise<{ user_id: string; message: string }>((resolve, reject) => {
+                const timer = setTimeout(() => reject(new Error("Ben heard no post in 30 s")), 30000);
+                socket.on("message", (data: Buffer) => {
+                    const event = JSON.parse(data.toString("utf8")) as { event?: string; data?: { post?: string } };
+                    if (event.event === "posted" && event.data?.post) {
+                        clearTimeout(timer);
+                        resolve(JSON.parse(event.data.post) as { user_id: string; message: string });
+                    }
+                });
+            });
+            await hello;
+            const post = await chatApi("POST", "/posts", anna.token, { channel_id: channelId, message: "hi Ben" });
+            expect(post.status).toBe(201);
+            expect(await posted).toMatchObject({ user_id: anna.userId, message: "hi Ben" });
+        } finally {
+            socket.close();
+        }
+    });
+
+    it("Anna's upload lands in the S3 store, and Ben downloads it", async () => {
+        const form = new FormData();
+        form.append("channel_id", channelId);
+        form.append("files", new Blob(["minutes\n"], { type: "text/plain" }), "minutes.txt");
+        const upload = await chatApi("POST", "/files", anna.token, form);
+        expect(upload.status).toBe(201);
+        const fileId = upload.json.file_infos[0].id as string;
+        expect(
+            (await chatApi("POST", "/posts", anna.token, { channel_id: channelId, message: "", file_ids: [fileId] }))
+                .status,
+        ).toBe(201);
+        const bucket = chat.secrets.mattermostSetting("MM_FILESETTINGS_AMAZONS3BUCKET");
+        const stored = filerFiles(chat.store.namespace, `/buckets/${bucket}/`);
+        expect(stored.filter((file) => file.endsWith(`/${fileId}/minutes.txt`))).toHaveLength(1);
+        const download = await publicFetch(chatRoute)(`${chatRoute.publicOrigin}/api/v4/files/${fileId}`, {
+            headers: { authorization: `Bearer ${ben.token}` },
+        });
+        expect(download.status).toBe(200);
+        expect(await download.text()).toBe("minutes\n");
+    });
+});
+
+/**
+ * Mattermost's SSO accounts of everyone who can log in, made by their own logins, and a bot (what the job
+ * must not touch, with the site's admin).
+ */
 async function mattermostAccounts(): Promise<void> {
-    const withIds = [...Object.values(people), ...staff].filter(
+    const canLogIn = [...Object.values(people), ...staff].filter(
         (person) => /^\d+$/.test(person.employeeId ?? "") && person.chatUser !== false,
     );
-    for (const person of withIds) {
-        const username = person.username.replace(".ad", "");
-        await local(chat.primary, "POST", "/users", {
-            username,
-            email: `${username}@corp.test`,
-            auth_service: "gitlab",
-            auth_data: person.employeeId,
-        });
+    // Dora, disabled in AD since, logged in before.
+    for (const person of canLogIn) {
+        if (!storedAccount(person.username)) {
+            await chatLoginOf(person);
+        }
     }
     const bot = await local(chat.primary, "POST", "/users", {
         username: "ci-bot",
@@ -294,6 +465,8 @@ async function sessions(username: string): Promise<number> {
 describe("an id in AD that is not a number", () => {
     it("fails Keycloak's userinfo, so Mattermost refuses the login; the deprovisioning job names the person", async () => {
         await expect(login(people.pia)).rejects.toThrow("the user endpoint answered 500");
+        await expect(chatLoginOf(people.pia)).rejects.toThrow("Mattermost completed no login");
+        expect(storedAccount(people.pia.username)).toBeUndefined();
         const { summary } = await deprovision(identity.keycloak.httpUrl, { DRY_RUN: "true" });
         expect(summary.withoutValidId).toEqual([people.pia.username]);
     });
@@ -310,13 +483,13 @@ describe("the rendered deprovisioning job against the real Keycloak and AD", () 
         // Keycloak keeps a user AD removed (removeInvalidUsersEnabled false) and shows them disabled.
         expect(summary).toMatchObject({
             outcome: "ok",
-            disabled: ["dora", "erik"],
+            disabled: ["dora.ad", "erik.ad"],
             orphans: [],
             localAccountsIgnored: 1,
-            loggedOutOfKeycloak: ["dora", "erik"],
+            loggedOutOfKeycloak: ["dora.ad", "erik.ad"],
         });
         expect(run.code).toBe(0);
-        expect(await deactivated()).toEqual(["dora", "erik"]);
+        expect(await deactivated()).toEqual(["dora.ad", "erik.ad"]);
         expect(await sessions(people.dora.username)).toBe(0);
     });
 
@@ -339,7 +512,7 @@ describe("the rendered deprovisioning job against the real Keycloak and AD", () 
             await dc.start();
         }
         const { summary } = await deprovision();
-        expect(summary).toMatchObject({ outcome: "ok", deactivated: ["ben"] });
+        expect(summary).toMatchObject({ outcome: "ok", deactivated: ["ben.ad"] });
     });
 });
 
@@ -352,7 +525,7 @@ describe("Keycloak failing under the job", () => {
     });
     afterAll(() => proxy?.stop());
 
-    const expectNobodyDeactivated = async () => expect(await deactivated()).toEqual(["ben", "dora", "erik"]);
+    const expectNobodyDeactivated = async () => expect(await deactivated()).toEqual(["ben.ad", "dora.ad", "erik.ad"]);
 
     it("stopping mid-run: nobody is deactivated, and the run says why", async () => {
         proxy.rules = [{ match: /\/logout$/, fault: { kind: "drop" } }];
@@ -392,7 +565,7 @@ describe("Keycloak failing under the job", () => {
     it("the next run, with Keycloak well, catches up", async () => {
         proxy.rules = [];
         const { summary } = await deprovision(proxy.url);
-        expect(summary).toMatchObject({ outcome: "ok", deactivated: ["staff0"] });
+        expect(summary).toMatchObject({ outcome: "ok", deactivated: ["staff0.ad"] });
     });
 });
 

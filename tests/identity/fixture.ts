@@ -160,7 +160,7 @@ export async function startIdentity(
         postgres,
         keycloak,
         env,
-        route: { publicOrigin: new URL(env.KC_HOSTNAME).origin, keycloakOrigin: keycloak.httpUrl },
+        route: { publicOrigin: new URL(env.KC_HOSTNAME).origin, origin: keycloak.httpUrl },
         async stop() {
             await keycloak.remove();
             await postgres.stop();

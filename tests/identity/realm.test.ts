@@ -240,7 +240,7 @@ describe("the admin console", () => {
         });
         const portForward = publicFetch({
             publicOrigin: new URL(adminUrl).origin,
-            keycloakOrigin: identity.keycloak.httpUrl,
+            origin: identity.keycloak.httpUrl,
             direct: true,
         });
         const back = await browserLogin(
