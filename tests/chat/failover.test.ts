@@ -172,17 +172,22 @@ describe("chatting through nginx in front of the real pair", () => {
         return tookMs;
     }
 
-    it("keeps the same people chatting when the primary hangs: the guard takes it out (time measured)", async () => {
+    /** A fault the guard must see: the same people chat on the backup while it lasts (time measured). */
+    async function chattingThroughAFault(label: string, guardMarks: number, fault: { begin(): void; end(): void }) {
         const workersBefore = front.workers();
-        chat.primary.pause();
+        fault.begin();
         try {
-            const tookMs = await chattingOnTheBackup("hung", { guardMarks: 1, workersBefore });
-            console.log(`failover after a hang: first post through after ${tookMs} ms`);
-            expect(front.reloads("backup-only")).toBe(1);
+            const tookMs = await chattingOnTheBackup(label, { guardMarks, workersBefore });
+            console.log(`failover (${label}): first post through after ${tookMs} ms`);
+            expect(front.reloads("backup-only")).toBe(guardMarks);
             expect(tookMs).toBeLessThan(30000);
         } finally {
-            chat.primary.resume();
+            fault.end();
         }
+    }
+
+    it("keeps the same people chatting when the primary hangs: the guard takes it out (time measured)", async () => {
+        await chattingThroughAFault("hung", 1, { begin: () => chat.primary.pause(), end: () => chat.primary.resume() });
     });
 
     /** Waits for the guard to put the primary back (its `times`-th time), then chats on it. */
@@ -205,16 +210,11 @@ describe("chatting through nginx in front of the real pair", () => {
     it("keeps the same people chatting when the primary is cut off from the network (time measured)", async () => {
         // Every packet to and from the primary's port dropped, as when its node dies: connections hang
         // instead of being refused.
-        const workersBefore = front.workers();
-        const restore = blackholeLoopbackPort(chat.primary.port);
-        try {
-            const tookMs = await chattingOnTheBackup("blackholed", { guardMarks: 2, workersBefore });
-            console.log(`failover after a blackhole: first post through after ${tookMs} ms`);
-            expect(front.reloads("backup-only")).toBe(2);
-            expect(tookMs).toBeLessThan(30000);
-        } finally {
-            restore();
-        }
+        let restore = () => {};
+        await chattingThroughAFault("blackholed", 2, {
+            begin: () => (restore = blackholeLoopbackPort(chat.primary.port)),
+            end: () => restore(),
+        });
         await backOnThePrimary(2, "back on the primary after the blackhole");
     });
 
