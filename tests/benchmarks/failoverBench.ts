@@ -8,7 +8,7 @@
  * Namespaces: the front (nginx, the guard, the users) 10.92.0.1, the primary 10.92.0.2, the backup
  * 10.92.0.3, joined by a bridge in the front's namespace. Nothing leaves them.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as readline from "node:readline";
@@ -80,7 +80,7 @@ const flapMs = 3000;
 
 let runs = 0;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 class Network {
     readonly names: Record<"front" | "primary" | "backup", string>;
@@ -137,7 +137,7 @@ class Network {
     }
 }
 
-async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+export async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!check()) {
         if (Date.now() > deadline) {
@@ -147,32 +147,143 @@ async function waitUntil(check: () => boolean, timeoutMs: number, what: string):
     }
 }
 
-function startServer(network: Network, name: "primary" | "backup", dir: string): ChildProcess {
-    return network.spawn(
-        name,
-        fakeMattermostCommand({ name, host: address[name], port: mattermostPort, tickMs }),
-        path.join(dir, `${name}.log`),
-    );
+/** Where a scenario's servers and front run, and how the primary is faulted. */
+export interface BenchServers {
+    /** Both servers answering, for a new scenario. */
+    prepare(dir: string): Promise<void>;
+    /** How nginx reaches each server. */
+    readonly upstreams: Readonly<Record<"primary" | "backup", { readonly host: string; readonly port: number }>>;
+    /** nginx's listen and health ports, for replica 0 (replica n listens on them + 100 n). */
+    readonly frontPorts: { readonly listen: number; readonly health: number };
+    /** Runs a command where the front runs (nginx, the guard, the users), from the project directory. */
+    spawnInFront(command: string[], logFile?: string): ChildProcess;
+    runInFront(command: string[]): SpawnSyncReturns<string>;
+    /** The users' extra arguments (e.g. a session token). */
+    readonly clientArgs: readonly string[];
+    kill(): Promise<void>;
+    /** A killed primary back: a new process, listening again. */
+    restart(dir: string): Promise<void>;
+    pause(): void;
+    resume(): void;
+    /** Every packet to and from the primary dropped (on), or let through again (off). */
+    blackhole(on: boolean): void;
+    /** Which server answered each poll, from nginx's access log, where the answers do not say. */
+    attribute?(polls: readonly PollEvent[], accessLog: string): void;
+    /** After a scenario: stops what it alone started. */
+    finish(): Promise<void>;
 }
 
-async function serverReady(dir: string, name: string, readyLines: number): Promise<void> {
-    const logFile = path.join(dir, `${name}.log`);
-    await waitUntil(
-        () => fs.existsSync(logFile) && fs.readFileSync(logFile, "utf8").split("ready").length - 1 >= readyLines,
-        20000,
-        `the fake ${name} to listen`,
-    );
+/** The fake servers (tests/helpers/fakeMattermost.ts), each in a network namespace of its own. */
+export class FakeServers implements BenchServers {
+    readonly upstreams = {
+        primary: { host: address.primary, port: mattermostPort },
+        backup: { host: address.backup, port: mattermostPort },
+    };
+    readonly frontPorts = { listen: listenPort, health: healthPort };
+    readonly clientArgs: readonly string[] = [];
+    private network: Network | undefined;
+    private primary: ChildProcess | undefined;
+    private dir = "";
+
+    async prepare(dir: string): Promise<void> {
+        this.dir = dir;
+        this.network = new Network();
+        this.primary = this.startServer("primary");
+        this.startServer("backup");
+        await this.serverReady("primary", 1);
+        await this.serverReady("backup", 1);
+    }
+
+    private get net(): Network {
+        if (!this.network) {
+            throw new Error("the fake servers are not prepared");
+        }
+        return this.network;
+    }
+
+    private startServer(name: "primary" | "backup"): ChildProcess {
+        return this.net.spawn(
+            name,
+            fakeMattermostCommand({ name, host: address[name], port: mattermostPort, tickMs }),
+            path.join(this.dir, `${name}.log`),
+        );
+    }
+
+    private async serverReady(name: string, readyLines: number): Promise<void> {
+        const logFile = path.join(this.dir, `${name}.log`);
+        await waitUntil(
+            () => fs.existsSync(logFile) && fs.readFileSync(logFile, "utf8").split("ready").length - 1 >= readyLines,
+            20000,
+            `the fake ${name} to listen`,
+        );
+    }
+
+    spawnInFront(command: string[], logFile?: string): ChildProcess {
+        return this.net.spawn("front", command, logFile);
+    }
+
+    runInFront(command: string[]): SpawnSyncReturns<string> {
+        return this.net.run("front", command);
+    }
+
+    kill(): Promise<void> {
+        this.primary?.kill("SIGKILL");
+        return Promise.resolve();
+    }
+
+    async restart(): Promise<void> {
+        this.primary = this.startServer("primary");
+        await this.serverReady("primary", 2);
+    }
+
+    pause(): void {
+        process.kill(this.primary?.pid ?? 0, "SIGSTOP");
+    }
+
+    resume(): void {
+        process.kill(this.primary?.pid ?? 0, "SIGCONT");
+    }
+
+    blackhole(on: boolean): void {
+        this.net.blackhole(on);
+    }
+
+    finish(): Promise<void> {
+        this.network?.destroy();
+        this.network = undefined;
+        return Promise.resolve();
+    }
 }
 
-/** The original design: Mattermost's recommended proxy settings around an upstream with a backup. */
-function originalConf(dir: string): string {
-    return fs
+/**
+ * The original design: Mattermost's recommended proxy settings around an upstream with a backup. With
+ * `accessLog`, nginx also logs each request with its upstream (the rendered conf's format), to tell the
+ * servers' answers apart where they do not name themselves.
+ */
+export function originalConf(
+    dir: string,
+    upstreams: BenchServers["upstreams"],
+    ports: { readonly listen: number; readonly health: number },
+    accessLog = false,
+): string {
+    const conf = fs
         .readFileSync(path.join(projectDir, "tests", "fixtures", "original-nginx.conf"), "utf8")
-        .replace(/\{\{PRIMARY\}\}/g, `${address.primary}:${mattermostPort}`)
-        .replace(/\{\{BACKUP\}\}/g, `${address.backup}:${mattermostPort}`)
-        .replace(/\{\{LISTEN\}\}/g, `127.0.0.1:${listenPort}`)
-        .replace(/\{\{HEALTH\}\}/g, `127.0.0.1:${healthPort}`)
+        .replace(/\{\{PRIMARY\}\}/g, `${upstreams.primary.host}:${upstreams.primary.port}`)
+        .replace(/\{\{BACKUP\}\}/g, `${upstreams.backup.host}:${upstreams.backup.port}`)
+        .replace(/\{\{LISTEN\}\}/g, `127.0.0.1:${ports.listen}`)
+        .replace(/\{\{HEALTH\}\}/g, `127.0.0.1:${ports.health}`)
         .replace(/\{\{RUN\}\}/g, dir);
+    if (!accessLog) {
+        return conf;
+    }
+    const logged = conf.replace(
+        /^(\s*)access_log off;$/m,
+        `$1log_format upstreamlog '$remote_addr [$time_local] "$request" $status $body_bytes_sent upstream=$upstream_addr';\n$1access_log /dev/stdout upstreamlog;`,
+    );
+    if (logged === conf) {
+        throw new Error("the original conf has no `access_log off;` line to log requests in place of");
+    }
+    return logged;
 }
 
 /**
@@ -180,23 +291,27 @@ function originalConf(dir: string): string {
  * guard's init run. Replica n listens on the ports + 100 n. Returns the guard's log file.
  */
 async function startFront(
-    network: Network,
+    servers: BenchServers,
     options: ScenarioOptions,
     dir: string,
     replica: number,
 ): Promise<string | undefined> {
     fs.mkdirSync(dir, { recursive: true, mode: 0o777 });
     fs.chmodSync(dir, 0o777);
-    const ports = { listenPort: listenPort + 100 * replica, healthPort: healthPort + 100 * replica };
+    const ports = {
+        listen: servers.frontPorts.listen + 100 * replica,
+        health: servers.frontPorts.health + 100 * replica,
+    };
     const confFile = path.join(dir, "nginx.conf");
     let guardCommand: string[] | undefined;
     if (options.design === "project") {
         const local = {
-            ...ports,
-            primaryPort: mattermostPort,
-            backupPort: mattermostPort,
-            primaryHost: address.primary,
-            backupHost: address.backup,
+            listenPort: ports.listen,
+            healthPort: ports.health,
+            primaryPort: servers.upstreams.primary.port,
+            backupPort: servers.upstreams.backup.port,
+            primaryHost: servers.upstreams.primary.host,
+            backupHost: servers.upstreams.backup.host,
             keycloakPort: 8090,
             runtimeDir: dir,
         };
@@ -204,12 +319,12 @@ async function startFront(
         fs.writeFileSync(confFile, localize(options.rendered.file("files/nginx/nginx.conf"), pod, local));
         guardCommand = prepareGuard(options.rendered, pod, local);
     } else {
-        fs.writeFileSync(confFile, originalConf(dir));
+        fs.writeFileSync(confFile, originalConf(dir, servers.upstreams, ports, servers.attribute !== undefined));
     }
-    network.spawn("front", ["nginx", "-e", "stderr", "-c", confFile], path.join(dir, "nginx.log"));
+    servers.spawnInFront(["nginx", "-e", "stderr", "-c", confFile], path.join(dir, "nginx.log"));
     await waitUntil(
         () =>
-            network.run("front", ["curl", "-sf", "-o", "/dev/null", `http://127.0.0.1:${ports.healthPort}/healthz`])
+            servers.runInFront(["curl", "-sf", "-o", "/dev/null", `http://127.0.0.1:${ports.health}/healthz`])
                 .status === 0,
         10000,
         "nginx to answer",
@@ -218,19 +333,20 @@ async function startFront(
         return undefined;
     }
     const guardLog = path.join(dir, "guard.log");
-    network.spawn("front", guardCommand, guardLog);
+    servers.spawnInFront(guardCommand, guardLog);
     return guardLog;
 }
 
-interface PollEvent {
+export interface PollEvent {
     type: "poll";
+    id: number;
     start: number;
     end: number;
     status?: number;
     server?: string;
     error?: string;
 }
-interface WsEvent {
+export interface WsEvent {
     type: "ws";
     id: number;
     event: "open" | "close" | "message";
@@ -238,23 +354,22 @@ interface WsEvent {
     t: number;
 }
 
-export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
+export async function runScenario(
+    options: ScenarioOptions,
+    servers: BenchServers = new FakeServers(),
+): Promise<ScenarioResult> {
     const faultMs = options.faultMs ?? 15000;
     const observeMs = options.observeMs ?? 60000;
-    const network = new Network();
     const dir = makeRuntimeDir();
     const events: (PollEvent | WsEvent)[] = [];
     let clients: ChildProcess | undefined;
     try {
-        let primary = startServer(network, "primary", dir);
-        startServer(network, "backup", dir);
-        await serverReady(dir, "primary", 1);
-        await serverReady(dir, "backup", 1);
+        await servers.prepare(dir);
         const replicas = options.design === "project" ? (options.replicas ?? 1) : 1;
         const guardLogs: string[] = [];
         for (let replica = 0; replica < replicas; replica++) {
             const guardLog = await startFront(
-                network,
+                servers,
                 options,
                 replica === 0 ? dir : path.join(dir, `replica-${replica}`),
                 replica,
@@ -264,15 +379,16 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
             }
         }
 
-        clients = network.spawn("front", [
+        clients = servers.spawnInFront([
             process.execPath,
             "--import",
             "tsx",
             "tests/benchmarks/failoverClients.ts",
             "--port",
-            String(listenPort),
+            String(servers.frontPorts.listen),
             "--websockets",
             String(options.websockets ?? 5),
+            ...servers.clientArgs,
         ]);
         readline.createInterface({ input: clients.stdout! }).on("line", (line) => {
             const event = JSON.parse(line) as PollEvent | WsEvent | { type: string };
@@ -295,19 +411,18 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
 
         // The fault.
         const faultAt = Date.now();
-        const primaryPid = () => primary.pid ?? 0;
         if (options.fault === "killed") {
-            primary.kill("SIGKILL");
+            await servers.kill();
         } else if (options.fault === "hung") {
-            process.kill(primaryPid(), "SIGSTOP");
+            servers.pause();
         } else if (options.fault === "blackholed") {
-            network.blackhole(true);
+            servers.blackhole(true);
         } else {
             // Flapping: hung 3 s, fine 3 s, for the whole fault: long enough for checks to fail and pass.
             while (Date.now() - faultAt < faultMs - flapMs) {
-                process.kill(primaryPid(), "SIGSTOP");
+                servers.pause();
                 await sleep(flapMs);
-                process.kill(primaryPid(), "SIGCONT");
+                servers.resume();
                 await sleep(flapMs);
             }
         }
@@ -316,13 +431,12 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         // The return: for a killed primary, when its new process listens; else when it is let go.
         let returnAt = Date.now();
         if (options.fault === "killed") {
-            primary = startServer(network, "primary", dir);
-            await serverReady(dir, "primary", 2);
+            await servers.restart(dir);
             returnAt = Date.now();
         } else if (options.fault === "hung") {
-            process.kill(primaryPid(), "SIGCONT");
+            servers.resume();
         } else if (options.fault === "blackholed") {
-            network.blackhole(false);
+            servers.blackhole(false);
         }
         // New users keep arriving after the return, one every lateEveryMs.
         const late = options.lateWebsockets ?? 5;
@@ -335,6 +449,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         const endAt = Date.now();
         clients.stdin!.write("stop\n");
         await new Promise((resolve) => clients!.once("exit", resolve));
+        servers.attribute?.(
+            events.filter((event): event is PollEvent => event.type === "poll"),
+            fs.readFileSync(path.join(dir, "nginx.log"), "utf8"),
+        );
 
         const guardTimelines = guardLogs.map((guardLog) =>
             fs
@@ -374,7 +492,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         };
     } finally {
         clients?.kill("SIGKILL");
-        network.destroy();
+        await servers.finish();
         fs.rmSync(dir, { recursive: true, force: true });
     }
 }

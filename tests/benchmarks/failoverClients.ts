@@ -17,6 +17,7 @@ const { values } = parseArgs({
         port: { type: "string" },
         websockets: { type: "string", default: "5" },
         "poll-ms": { type: "string", default: "100" },
+        token: { type: "string" },
     },
 });
 const port = Number(values.port);
@@ -60,13 +61,19 @@ function openWebsocket(id = nextSocket++): void {
     if (stopped) {
         return;
     }
-    const socket = new WebSocket(`ws://127.0.0.1:${port}/api/v4/websocket`);
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/api/v4/websocket`, {
+        headers: values.token ? { authorization: `Bearer ${values.token}` } : {},
+    });
     sockets[id] = socket;
+    let hostname: string | undefined;
     socket.on("open", () => emit({ type: "ws", id, event: "open", t: Date.now() }));
     socket.on("message", (data: WebSocket.RawData) => {
         const text = Buffer.isBuffer(data) ? data.toString("utf8") : Buffer.from(data as ArrayBuffer).toString("utf8");
-        const message = JSON.parse(text) as { server?: string };
-        emit({ type: "ws", id, event: "message", server: message.server, t: Date.now() });
+        const message = JSON.parse(text) as { server?: string; event?: string; data?: { server_hostname?: string } };
+        if (message.event === "hello") {
+            hostname = message.data?.server_hostname;
+        }
+        emit({ type: "ws", id, event: "message", server: message.server ?? hostname, t: Date.now() });
     });
     socket.on("error", () => undefined);
     socket.on("close", () => {

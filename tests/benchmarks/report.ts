@@ -102,34 +102,77 @@ export function renderTable(results: readonly ScenarioResult[]): string {
     return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }
 
-export function renderReport(run: BenchmarkRun): { table: string; document: string } {
+/** How the servers, the users and the faults are made, for fakes or for the real pair. */
+function setUp(
+    servers: "fake" | "real",
+    lateEverySeconds: number,
+): { title: string; setUp: string; blackhole: string; reading: string } {
+    const users = `The users: one client
+GETs \`/api/v4/system/ping\` every 100 ms, each request on a new connection and on its own (a hung one never
+holds the next back); five websocket clients connect before the fault and five more arrive after the
+primary returns, one every ${lateEverySeconds} s. A websocket client reconnects 100 ms after a close, and
+never times out a silent socket itself (neither do the Mattermost apps, short of the server's 60 s ping).`;
+    if (servers === "fake") {
+        return {
+            title: "Failover benchmark",
+            setUp: `Real nginx (Debian's) in front of two fake Mattermost servers, each in a network namespace of its own
+joined by a bridge: the front (nginx, the failover guard, the users) and the primary and the backup. The
+fakes answer the API and hold websockets, sending a message on each every 250 ms. ${users}`,
+            blackhole: "nftables drops every packet in and out of the primary's namespace",
+            reading: `Reading it: with a hung or unreachable primary, the project's failed GETs are the requests that were
+already waiting on it when the guard took it out; the reload's 5 s drain closes them (after about 8 s)
+instead of letting them wait for the 600 s read timeout, and nginx cannot replay them elsewhere. The
+original design's zero there means those requests waited for the primary's return instead. Its split
+after the return lasts to the end of the measurement: the websockets that moved to the backup stay
+there, while newcomers land on the primary.`,
+        };
+    }
+    return {
+        title: "Failover benchmark with the real servers",
+        setUp: `Real nginx (Debian's) in front of the real Mattermost pair (Team Edition built from its Go module,
+as in the chat suite: the primary, and the backup with jobs off, on one PostgreSQL and one SeaweedFS,
+started from the test stack's render), each with a host name of its own, all on loopback. ${users} The
+websockets are one person's session; another person types in their channel every 250 ms on each server
+directly (Team Edition has no cluster: each server tells its own websockets), so a websocket hears every
+250 ms while its server answers, and its server is the one its hello named. A poll's server is the
+upstream nginx logged for it (for the original design, its conf logs requests in the rendered conf's
+format; nothing else differs).`,
+        blackhole: "nftables drops every packet to and from the primary's port",
+        reading: `Reading it: the measures are the fakes' (the section above), taken from the real servers. A websocket on
+a server that answers hears the typing every 250 ms; one on a hung or unreachable server hears nothing
+until nginx closes it (in the project's design, the guard's reload after its 5 s drain) or the server
+returns. The failed GETs are requests that were already waiting on the primary when the guard took it
+out; nginx cannot replay them elsewhere. As Team Edition has no cluster, people split between the two
+servers after the return also miss each other's posts live, not only their server's typing.`,
+    };
+}
+
+export function renderReport(
+    run: BenchmarkRun,
+    servers: "fake" | "real" = "fake",
+): { table: string; document: string } {
     const table = renderTable(run.results);
     const first = run.results[0];
     const verdicts = judge(run.results, run.renderMs)
         .map((verdict) => `- ${verdict.met ? "met" : "**missed**"}: ${verdict.target} (measured: ${verdict.measured})`)
         .join("\n");
-    const document = `# Failover benchmark
+    const lateEverySeconds = Math.round(Math.min(10000, ((first?.observeMs ?? 60000) - 5000) / 5) / 1000);
+    const described = setUp(servers, lateEverySeconds);
+    const document = `# ${described.title}
 
-Written by \`npm run bench:failover -- --write docs/benchmarks.md\` (tests/benchmarks/). Run of ${run.date} on
+Written by \`npm run bench:failover -- ${servers === "real" ? "--servers real " : ""}--write docs/benchmarks.md\` (tests/benchmarks/). Run of ${run.date} on
 ${run.machine}. \`npm run render -- --stack prod\` took ${seconds(run.renderMs)}.
 
 ## Method
 
-Real nginx (Debian's) in front of two fake Mattermost servers, each in a network namespace of its own
-joined by a bridge: the front (nginx, the failover guard, the users) and the primary and the backup. The
-fakes answer the API and hold websockets, sending a message on each every 250 ms. The users: one client
-GETs \`/api/v4/system/ping\` every 100 ms, each request on a new connection and on its own (a hung one never
-holds the next back); five websocket clients connect before the fault and five more arrive after the
-primary returns, one every ${Math.round(Math.min(10000, ((first?.observeMs ?? 60000) - 5000) / 5) / 1000)} s. A websocket client reconnects 100 ms after a close, and
-never times out a silent socket itself (neither do the Mattermost apps, short of the server's 60 s ping).
+${described.setUp}
 
 Faults of the primary, each for ${seconds(first?.faultMs ?? 15000)}, then it returns and the clients are watched for
 ${seconds(first?.observeMs ?? 60000)}:
 
 - **killed**: SIGKILL; the return is a new process listening again;
 - **hung**: SIGSTOP (the kernel still accepts connections, nothing answers); the return is SIGCONT;
-- **blackholed**: nftables drops every packet in and out of the primary's namespace, as when its node
-  dies; the return deletes the rule;
+- **blackholed**: ${described.blackhole}, as when its node dies; the return deletes the rule;
 - **flapping**: hung 3 s, fine 3 s, over the fault's whole time.
 
 Designs, both run as they are apart from addresses, ports and paths:
@@ -154,12 +197,7 @@ and the most in any 30 s.
 
 ${table}
 
-Reading it: with a hung or unreachable primary, the project's failed GETs are the requests that were
-already waiting on it when the guard took it out; the reload's 5 s drain closes them (after about 8 s)
-instead of letting them wait for the 600 s read timeout, and nginx cannot replay them elsewhere. The
-original design's zero there means those requests waited for the primary's return instead. Its split
-after the return lasts to the end of the measurement: the websockets that moved to the backup stay
-there, while newcomers land on the primary.
+${described.reading}
 
 ## The project's targets (issue 6)
 

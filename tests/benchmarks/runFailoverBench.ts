@@ -1,8 +1,10 @@
 /**
- * `npm run bench:failover [-- --write docs/benchmarks.md] [--fault-ms 15000] [--observe-ms 60000]`:
- * every fault of the primary against the original design and the project's, in one run, as one table
- * side by side (method in tests/benchmarks/failoverBench.ts and docs/benchmarks.md). Needs root (network
- * namespaces), nginx, nftables and curl, as the README's set-up installs them. About 11 minutes.
+ * `npm run bench:failover [-- --write docs/benchmarks.md] [--fault-ms 15000] [--observe-ms 60000]
+ * [--servers fake|real]`: every fault of the primary against the original design and the project's, in
+ * one run, as one table side by side (method in tests/benchmarks/failoverBench.ts and docs/benchmarks.md).
+ * With `--servers real`, the real Mattermost pair instead of the fakes (realServers.ts; the toolchain
+ * built first), in a section of its own. Needs root (network namespaces), nginx, nftables and curl, as the
+ * README's set-up installs them. About 11 minutes each.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -12,6 +14,7 @@ import { parseArgs } from "node:util";
 import { writeSection } from "./sections";
 import { projectDir, renderStack } from "../helpers/render";
 import { faults, runScenario, type ScenarioResult } from "./failoverBench";
+import { RealServers } from "./realServers";
 import { judge, renderReport, type BenchmarkRun } from "./report";
 
 async function main(): Promise<void> {
@@ -20,8 +23,12 @@ async function main(): Promise<void> {
             write: { type: "string" },
             "fault-ms": { type: "string", default: "15000" },
             "observe-ms": { type: "string", default: "60000" },
+            servers: { type: "string", default: "fake" },
         },
     });
+    if (values.servers !== "fake" && values.servers !== "real") {
+        throw new Error(`--servers ${values.servers}: give fake (the default) or real`);
+    }
     const renderStarted = Date.now();
     const render = spawnSync(
         path.join(projectDir, "node_modules", ".bin", "tsx"),
@@ -38,25 +45,33 @@ async function main(): Promise<void> {
     console.log(`npm run render -- --stack prod: ${(renderMs / 1000).toFixed(1)} s`);
 
     const rendered = renderStack("test");
+    const real = values.servers === "real" ? await RealServers.start(rendered) : undefined;
     const results: ScenarioResult[] = [];
-    for (const fault of faults) {
-        for (const design of ["original", "project"] as const) {
-            process.stdout.write(`${design}, primary ${fault} ... `);
-            const result = await runScenario({
-                design,
-                fault,
-                rendered,
-                faultMs: Number(values["fault-ms"]),
-                observeMs: Number(values["observe-ms"]),
-            });
-            results.push(result);
-            console.log("done");
-            for (const failure of result.failures) {
-                console.log(`    failed GET: ${failure}`);
+    try {
+        for (const fault of faults) {
+            for (const design of ["original", "project"] as const) {
+                process.stdout.write(`${design}, primary ${fault} ... `);
+                const result = await runScenario(
+                    {
+                        design,
+                        fault,
+                        rendered,
+                        faultMs: Number(values["fault-ms"]),
+                        observeMs: Number(values["observe-ms"]),
+                    },
+                    real,
+                );
+                results.push(result);
+                console.log("done");
+                for (const failure of result.failures) {
+                    console.log(`    failed GET: ${failure}`);
+                }
             }
         }
+    } finally {
+        await real?.stop();
+        fs.rmSync(rendered.dir, { recursive: true, force: true });
     }
-    fs.rmSync(rendered.dir, { recursive: true, force: true });
 
     const run: BenchmarkRun = {
         date: new Date().toISOString().slice(0, 10),
@@ -64,14 +79,15 @@ async function main(): Promise<void> {
         renderMs,
         results,
     };
-    const report = renderReport(run);
+    const report = renderReport(run, values.servers);
     console.log(`\n${report.table}`);
     for (const verdict of judge(results, renderMs)) {
         console.log(`${verdict.met ? "met" : "MISSED"}: ${verdict.target}: ${verdict.measured}`);
     }
     if (values.write) {
-        await writeSection(path.resolve(values.write), "failover", report.document);
-        console.log(`\nwrote the failover section of ${values.write}`);
+        const section = values.servers === "real" ? "failover-real" : "failover";
+        await writeSection(path.resolve(values.write), section, report.document);
+        console.log(`\nwrote the ${section} section of ${values.write}`);
     }
 }
 

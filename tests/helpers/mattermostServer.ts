@@ -123,6 +123,13 @@ export interface StartMattermostOptions {
     /** Settings the test changes on top of the render (named in the test, e.g. to turn a feature on). */
     readonly overrides?: Readonly<Record<string, string>>;
     readonly startTimeoutMs?: number;
+    /** The loopback port to listen on (a free one when absent), e.g. a killed server's, to come back on. */
+    readonly port?: number;
+    /**
+     * A host name of its own, as a pod has (a UTS namespace): the server names it in its websocket hello
+     * (`server_hostname`), which tells which server a socket reached through nginx is on.
+     */
+    readonly hostname?: string;
 }
 
 export interface MattermostServer {
@@ -241,7 +248,7 @@ export async function startMattermost(options: StartMattermostOptions): Promise<
     }
     // Rewrite: the listen address, to a free loopback port (a pod has its own network; here two servers
     // share one).
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     env.MM_SERVICESETTINGS_LISTENADDRESS = `127.0.0.1:${port}`;
     // Rewrite: the local-mode socket, into this server's directory (the pod's /var/tmp is its own).
     const socket = path.join(dir, "mattermost_local.socket");
@@ -273,13 +280,15 @@ export async function startMattermost(options: StartMattermostOptions): Promise<
 
     const logPath = path.join(dir, "mattermost.log");
     const logFd = fs.openSync(logPath, "a");
-    const spawnServer = () =>
-        spawn(build.binary, [], {
-            cwd: work,
-            env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, ...env },
-            stdio: ["ignore", logFd, logFd],
-        });
-    const child = spawnServer();
+    // unshare and sh exec in turn, so the child's pid is the server's own (signals reach it).
+    const [program, ...args] = options.hostname
+        ? ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$1"', options.hostname, build.binary]
+        : [build.binary];
+    const child = spawn(program ?? build.binary, args, {
+        cwd: work,
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, ...env },
+        stdio: ["ignore", logFd, logFd],
+    });
     const url = `http://127.0.0.1:${port}`;
     const probe = container.readinessProbe?.httpGet?.path ?? "/api/v4/system/ping";
     try {

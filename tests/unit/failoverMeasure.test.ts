@@ -1,5 +1,8 @@
+import * as fs from "node:fs";
 import { measure } from "../benchmarks/failoverBench";
+import { pollServers } from "../benchmarks/realServers";
 import { judge, renderTable } from "../benchmarks/report";
+import { renderStack, type Rendered } from "../helpers/render";
 
 const faultAt = 10000;
 const returnAt = 20000;
@@ -53,6 +56,7 @@ describe("the failover benchmark's measures", () => {
     it("counts failed polls and the first answer from the backup before the return", () => {
         const poll = (start: number, end: number, fields: Record<string, unknown>) => ({
             type: "poll" as const,
+            id: start,
             start,
             end,
             ...fields,
@@ -100,5 +104,46 @@ describe("the benchmark's verdicts", () => {
         expect(renderTable([{ ...row, fault: "killed" }])).toContain(
             "| killed | project | 0 | 100 ms | 100 ms | 1.2 s | 0 ms | no | 1 (1) |",
         );
+    });
+});
+
+describe("the real servers' polls, told apart by nginx's access log", () => {
+    let rendered: Rendered;
+    beforeAll(() => {
+        rendered = renderStack("test");
+    });
+    afterAll(() => fs.rmSync(rendered.dir, { recursive: true, force: true }));
+
+    /** An access line as the rendered conf's log_format writes it, with these values. */
+    function accessLine(values: Record<string, string>): string {
+        const conf = rendered.file("files/nginx/nginx.conf");
+        const format = /log_format upstreamlog ((?:'[^']*'\s*)+);/.exec(conf)?.[1];
+        if (!format) {
+            throw new Error("the rendered nginx.conf has no upstreamlog format");
+        }
+        const text = [...format.matchAll(/'([^']*)'/g)].map((part) => part[1]).join("");
+        return text.replace(/\$(\w+)/g, (_whole, name: string) => values[name] ?? "-");
+    }
+
+    it("names each poll by the last upstream nginx tried, the one that answered", () => {
+        const log = [
+            accessLine({
+                request: "GET /api/v4/system/ping?poll=7 HTTP/1.1",
+                status: "200",
+                upstream_addr: "127.0.0.1:4001",
+            }),
+            accessLine({
+                request: "GET /api/v4/system/ping?poll=8 HTTP/1.1",
+                status: "200",
+                upstream_addr: "127.0.0.1:4001, 127.0.0.1:4002",
+                upstream_status: "504, 200",
+            }),
+            accessLine({ request: "GET /api/v4/websocket HTTP/1.1", status: "101", upstream_addr: "127.0.0.1:4002" }),
+        ].join("\n");
+        const servers = pollServers(log, { 4001: "primary", 4002: "backup" });
+        expect([...servers]).toEqual([
+            [7, "primary"],
+            [8, "backup"],
+        ]);
     });
 });
