@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { deprovisionScriptName, renderDeprovisionScript } from "../config/guard";
 import { deprovisionClientId, idAttribute, realmName } from "../config/realm";
-import { labels, restrictedContainerSecurity, restrictedPodSecurity } from "./meta";
+import { labels, nodeImagePodSecurity, restrictedContainerSecurity } from "./meta";
 
 export const deprovisioningType = "mattermost:k8s:Deprovisioning";
 
@@ -11,6 +11,8 @@ export interface DeprovisioningArgs {
     readonly schedule: string;
     /** Pinned Node.js image; the program comes from a ConfigMap. */
     readonly image: string;
+    /** Who the pod runs as depends on it (nodeImagePodSecurity). */
+    readonly platform: "kubernetes" | "openshift";
     /** Keycloak's base URL inside the cluster, with /auth. */
     readonly keycloakUrl: string;
     readonly clientSecret: pulumi.Input<string>;
@@ -81,7 +83,7 @@ export class Deprovisioning extends pulumi.ComponentResource {
                                 spec: {
                                     restartPolicy: "Never",
                                     automountServiceAccountToken: false,
-                                    securityContext: restrictedPodSecurity(undefined),
+                                    securityContext: nodeImagePodSecurity(args.platform),
                                     containers: [
                                         {
                                             name: "deprovision",

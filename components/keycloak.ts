@@ -6,10 +6,11 @@ import { realmApplyScriptName, renderRealmApplyScript } from "../config/guard";
 import { keycloakUrl, realmSecretVariables } from "../config/realm";
 import { trustBundlePath } from "../config/trust";
 import type { Resources } from "../config/validate";
-import type { LogShipping } from "./logShipping";
+import { filebeatUid, type LogShipping } from "./logShipping";
 import {
     containerResources,
     labels,
+    nodeImagePodSecurity,
     restrictedContainerSecurity,
     restrictedPodSecurity,
     scratchVolumes,
@@ -42,6 +43,8 @@ export interface KeycloakArgs {
     readonly image: string;
     /** The pinned Node image the realm-apply job runs in. */
     readonly applyImage: string;
+    /** Who the realm-apply pod runs as depends on it (nodeImagePodSecurity). */
+    readonly platform: "kubernetes" | "openshift";
     readonly replicas: number;
     readonly resources: Resources;
     /** JDBC URL without credentials, and the credentials. */
@@ -119,6 +122,8 @@ export class Keycloak extends pulumi.ComponentResource {
             [{ kind: "syslogUdp", id: "keycloak", address: keycloakSyslog, json: true }],
             [],
             this,
+            // Keycloak's own USER is a uid (1000), so its pod sets none; Filebeat's is a name.
+            args.platform === "kubernetes" ? filebeatUid : undefined,
         );
         const clustered = args.replicas > 1;
         const environment: Record<string, pulumi.Input<string>> = {
@@ -301,7 +306,7 @@ export class Keycloak extends pulumi.ComponentResource {
                         spec: {
                             restartPolicy: "OnFailure",
                             automountServiceAccountToken: false,
-                            securityContext: restrictedPodSecurity(undefined),
+                            securityContext: nodeImagePodSecurity(args.platform),
                             containers: [
                                 {
                                     name: "realm-apply",

@@ -30,6 +30,9 @@ export interface Sidecar {
     readonly volumes: k8s.types.input.core.v1.Volume[];
 }
 
+/** The Filebeat image's `filebeat` user (elastic/beats, dev-tools/packaging/templates/docker/Dockerfile.tmpl). */
+export const filebeatUid = 1000;
+
 /**
  * Ships logs to ELK with a Filebeat sidecar per pod (DESIGN decision 8). Holds the one Secret with the
  * ELK password; `sidecar()` gives a pod its Filebeat container, with a filebeat.yml of its own.
@@ -58,13 +61,16 @@ export class LogShipping extends pulumi.ComponentResource {
 
     /**
      * The Filebeat container for one pod of `component`, its filebeat.yml in a ConfigMap owned by
-     * `owner`, and the volumes it needs; `mounts` are the pod's log volumes it reads.
+     * `owner`, and the volumes it needs; `mounts` are the pod's log volumes it reads. `runAsUser`, for a
+     * pod that gives its containers no uid on plain Kubernetes (filebeatUid: the image's USER is a name,
+     * which the kubelet cannot check against runAsNonRoot).
      */
     public sidecar(
         component: string,
         sources: readonly LogSource[],
         mounts: readonly k8s.types.input.core.v1.VolumeMount[],
         owner: pulumi.ComponentResource,
+        runAsUser?: number,
     ): Sidecar {
         const config = new k8s.core.v1.ConfigMap(
             `${component}-filebeat`,
@@ -107,7 +113,10 @@ export class LogShipping extends pulumi.ComponentResource {
                 requests: { cpu: "50m", memory: "100Mi" },
                 limits: { cpu: "500m", memory: "300Mi" },
             }),
-            securityContext: restrictedContainerSecurity({ readOnlyRootFilesystem: true }),
+            securityContext: {
+                ...restrictedContainerSecurity({ readOnlyRootFilesystem: true }),
+                ...(runAsUser === undefined ? {} : { runAsUser, runAsGroup: runAsUser }),
+            },
             volumeMounts: [
                 { name: "filebeat-config", mountPath: filebeatConfigDirectory, readOnly: true },
                 { name: "filebeat-data", mountPath: filebeatDataDirectory },

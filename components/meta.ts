@@ -73,6 +73,25 @@ export function restrictedContainerSecurity(
     };
 }
 
+/**
+ * The pinned Node image (nodeImage) has no USER, so it runs as root; its own `node` user is 1000:1000
+ * (nodejs/docker-node, 20/alpine3.22/Dockerfile).
+ */
+export const nodeImageUid = 1000;
+
+/**
+ * A pod of the Node image: on Kubernetes as its `node` user (the kubelet refuses runAsNonRoot for an
+ * image that would run as root, unless a non-root uid is given), on OpenShift as the uid the restricted
+ * SCC assigns from the namespace's range.
+ */
+export function nodeImagePodSecurity(platform: "kubernetes" | "openshift"): k8s.types.input.core.v1.PodSecurityContext {
+    return restrictedPodSecurity(
+        platform === "openshift"
+            ? undefined
+            : { runAsUser: nodeImageUid, runAsGroup: nodeImageUid, fsGroup: nodeImageUid },
+    );
+}
+
 export function restrictedPodSecurity(
     identity: { runAsUser: number; runAsGroup: number; fsGroup: number } | undefined,
 ): k8s.types.input.core.v1.PodSecurityContext {

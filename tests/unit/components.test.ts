@@ -286,6 +286,7 @@ describe("Keycloak", () => {
             siteUrl: "https://chat.example.com",
             image: "quay.io/keycloak/keycloak:26.5.5",
             applyImage: "node:20.19.4-alpine3.22",
+            platform: "kubernetes" as const,
             resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } },
             database: {
                 jdbcUrl: "jdbc:postgresql://db:5432/keycloak?sslmode=verify-full",

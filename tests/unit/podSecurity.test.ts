@@ -1,5 +1,9 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as yaml from "yaml";
 import { securityExceptions } from "../../components/meta";
-import { renderBothStacks, type Rendered } from "../helpers/render";
+import { projectDir, renderBothStacks, renderStack, type Rendered } from "../helpers/render";
 
 const stacks: Record<string, Rendered> = renderBothStacks();
 
@@ -11,7 +15,9 @@ interface Container {
         privileged?: boolean;
         readOnlyRootFilesystem?: boolean;
         runAsNonRoot?: boolean;
+        runAsUser?: number;
     };
+    image?: string;
     resources?: { limits?: Record<string, string>; requests?: Record<string, string> };
 }
 interface PodSpec {
@@ -20,7 +26,7 @@ interface PodSpec {
     hostPID?: boolean;
     hostIPC?: boolean;
     shareProcessNamespace?: boolean;
-    securityContext?: { runAsNonRoot?: boolean; seccompProfile?: { type?: string } };
+    securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; seccompProfile?: { type?: string } };
     volumes?: { hostPath?: unknown }[];
     initContainers?: Container[];
     containers: Container[];
@@ -89,5 +95,65 @@ describe("pod hardening in both rendered stacks", () => {
         expect(names).toEqual(
             expect.arrayContaining(["nginx", "mattermost-1", "mattermost-2", "keycloak", "keycloak-realm-apply"]),
         );
+    });
+});
+
+/**
+ * The user each pinned image runs as by itself: its Dockerfile's USER, 0 where it has none. A name is
+ * something the kubelet cannot check against runAsNonRoot, so such an image needs a numeric runAsUser.
+ * - node: nodejs/docker-node 20/alpine3.22/Dockerfile, no USER (it makes a `node` user, 1000:1000);
+ * - postgres: docker-library/postgres 16/bookworm/Dockerfile, no USER (the entrypoint drops to 999 itself);
+ * - Keycloak: keycloak/keycloak quarkus/container/Dockerfile, `USER 1000`;
+ * - Mattermost: mattermost/mattermost server/build/Dockerfile, `USER mattermost` (2000);
+ * - nginx-unprivileged: nginx/docker-nginx-unprivileged stable/debian/Dockerfile, `USER $UID` (101);
+ * - SeaweedFS: seaweedfs/seaweedfs docker/Dockerfile.go_build, USER added and removed between releases:
+ *   taken as none;
+ * - Filebeat: elastic/beats dev-tools/packaging/templates/docker/Dockerfile.tmpl, `USER filebeat` (1000).
+ */
+const imageUsers: Readonly<Record<string, number | string>> = {
+    node: 0,
+    postgres: 0,
+    "quay.io/keycloak/keycloak": 1000,
+    "mattermost/mattermost-team-edition": "mattermost",
+    "mattermost/mattermost-enterprise-edition": "mattermost",
+    "nginxinc/nginx-unprivileged": 101,
+    "chrislusf/seaweedfs": 0,
+    "docker.elastic.co/beats/filebeat": "filebeat",
+};
+
+/** Containers the kubelet would refuse to start on plain Kubernetes: runAsNonRoot with no uid it can verify. */
+function unverifiableUsers(rendered: Rendered): string[] {
+    return pods(rendered).flatMap(([workload, pod]) =>
+        [...(pod.initContainers ?? []), ...pod.containers].flatMap((container) => {
+            const uid = container.securityContext?.runAsUser ?? pod.securityContext?.runAsUser;
+            const repository = (container.image ?? "").replace(/[:@].*$/, "");
+            if (!(repository in imageUsers)) {
+                return [`${workload}/${container.name}: ${container.image} is an image this test does not know`];
+            }
+            const own = imageUsers[repository];
+            const verifiable = uid !== undefined ? uid > 0 : typeof own === "number" && own > 0;
+            return verifiable ? [] : [`${workload}/${container.name}: runs as ${uid ?? own} (${container.image})`];
+        }),
+    );
+}
+
+describe("who each container runs as", () => {
+    /** The prod stack's settings (log shipping, external stores) on plain Kubernetes. */
+    let kubernetes: Rendered;
+    beforeAll(() => {
+        const document = yaml.parse(fs.readFileSync(path.join(projectDir, "Pulumi.prod.yaml"), "utf8")) as {
+            config: Record<string, unknown>;
+        };
+        document.config["mattermost:platform"] = "kubernetes";
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pod-users-"));
+        const file = path.join(dir, "Pulumi.prod-kubernetes.yaml");
+        fs.writeFileSync(file, yaml.stringify(document));
+        kubernetes = renderStack("prod", file);
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+    afterAll(() => fs.rmSync(kubernetes.dir, { recursive: true, force: true }));
+
+    it.each(["test", "prod on Kubernetes"])("in the %s stack, is a uid the kubelet can check is not root", (stack) => {
+        expect(unverifiableUsers(stack === "test" ? stacks.test : kubernetes)).toEqual([]);
     });
 });
