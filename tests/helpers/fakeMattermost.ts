@@ -7,6 +7,10 @@
  * and greets with {"event": "hello", "server": name, "host": <Host header>}, then, with --tick-ms, sends
  * {"event": "tick", "server": name} at that interval, so a client can tell it is still being served and
  * by whom. GET /__posts tells how many POSTs it answered.
+ *
+ * A fake, for what needs no toolchain: the fast suite's nginx tests, which kill and hang it on cue, and
+ * the benchmark's first section. The real pair runs behind the same nginx in the chat suite
+ * (tests/chat/failover.test.ts), the identity suite's logins, and `bench:failover -- --servers real`.
  */
 import * as http from "node:http";
 import { parseArgs } from "node:util";

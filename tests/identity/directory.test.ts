@@ -15,11 +15,12 @@ import * as path from "node:path";
 import * as yaml from "yaml";
 import { idAttribute } from "../../config/realm";
 import { startFaultProxy, type FaultProxy } from "../helpers/faultProxy";
-import { renderStack, projectDir, type Rendered } from "../helpers/render";
 import WebSocket from "ws";
+import { renderStack, projectDir, type Rendered } from "../helpers/render";
 import { makeCertificateAuthority, makeServerCertificate, type Issued } from "../helpers/certificates";
 import type { MattermostServer } from "../helpers/mattermostServer";
 import { freePort, startRenderedFront, type RunningFront } from "../helpers/nginxHarness";
+import { sqlLiteral } from "../helpers/postgresServer";
 import { startPublicRouter, type PublicRouter } from "../helpers/publicRouter";
 import { filerFiles } from "../helpers/seaweedServer";
 import { renderedProgram, runProgram } from "../helpers/renderedProgram";
@@ -225,7 +226,10 @@ async function chatApi(method: string, apiPath: string, token: string, body?: Fo
 function storedAccount(username: string): { authService: string; authData: string } | undefined {
     const database = chat.secrets.keys("mattermost-postgres-credentials").POSTGRES_DB;
     const row = chat.postgres
-        .sql(`SELECT authservice || '|' || coalesce(authdata, '') FROM users WHERE username = '${username}'`, database)
+        .sql(
+            `SELECT authservice || '|' || coalesce(authdata, '') FROM users WHERE username = ${sqlLiteral(username)}`,
+            database,
+        )
         .trim();
     if (!row) {
         return undefined;
