@@ -80,8 +80,13 @@ export class NetworkPolicies extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        // DNS for every pod: the cluster's resolver (OpenShift's listens on 5353 behind its Service's 53).
-        const dnsNamespace = args.platform === "openshift" ? "openshift-dns" : "kube-system";
+        // DNS for every pod: the cluster's resolver pods only, not the rest of their namespace
+        // (OpenShift's listen on 5353 behind their Service's 53). Their labels: CoreDNS's k8s-app: kube-dns
+        // (kubeadm, GKE, EKS, AKS), and the DNS operator's DaemonSet dns-default on OpenShift.
+        const dns: { namespace: string; pods: Record<string, string> } =
+            args.platform === "openshift"
+                ? { namespace: "openshift-dns", pods: { "dns.operator.openshift.io/daemonset-dns": "default" } }
+                : { namespace: "kube-system", pods: { "k8s-app": "kube-dns" } };
         new k8s.networking.v1.NetworkPolicy(
             `${name}-dns`,
             {
@@ -92,7 +97,12 @@ export class NetworkPolicies extends pulumi.ComponentResource {
                     egress: [
                         {
                             to: [
-                                { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": dnsNamespace } } },
+                                {
+                                    namespaceSelector: {
+                                        matchLabels: { "kubernetes.io/metadata.name": dns.namespace },
+                                    },
+                                    podSelector: { matchLabels: dns.pods },
+                                },
                             ],
                             ports: [53, ...(args.platform === "openshift" ? [5353] : [])].flatMap((port) => [
                                 { protocol: "UDP", port },
@@ -108,7 +118,12 @@ export class NetworkPolicies extends pulumi.ComponentResource {
         const elk = args.logShipping && settings.elk ? [outside(settings.elk)] : [];
         const router: Peer =
             args.platform === "openshift"
-                ? { namespaceSelector: { matchLabels: { "network.openshift.io/policy-group": "ingress" } } }
+                ? // The ingress controllers' traffic, a router on the host network's too (OpenShift 4.6 on;
+                  // with podSelector {}, as a namespace selector alone leaves host-network pods out).
+                  {
+                      namespaceSelector: { matchLabels: { "policy-group.network.openshift.io/ingress": "" } },
+                      podSelector: {},
+                  }
                 : { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": settings.ingressNamespace } } };
 
         const deprovision = args.deprovision ? [pods(args.deprovision)] : [];

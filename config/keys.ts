@@ -387,7 +387,7 @@ export const configKeys = {
         type: "string",
         default: "ingress-nginx",
         description:
-            "Platform `kubernetes`: the namespace of the ingress controller whose pods may reach nginx. On OpenShift the router's namespaces are recognised by their policy-group label.",
+            "Platform `kubernetes`: the namespace of the ingress controller whose pods may reach nginx. On OpenShift the router's traffic is recognised by the policy-group.network.openshift.io/ingress label, a router on the host network's too.",
     },
     publicEndpointCidrs: {
         type: "array",
