@@ -157,7 +157,11 @@ export class Keycloak extends pulumi.ComponentResource {
             name: key,
             valueFrom: { secretKeyRef: { name: credentials.metadata.name, key } },
         });
-        const scratch = scratchVolumes({ data: "/opt/keycloak/data", tmp: "/tmp" });
+        const scratch = scratchVolumes({
+            // Caches and transaction logs; the data itself is in PostgreSQL.
+            data: { mountPath: "/opt/keycloak/data", sizeLimit: "512Mi" },
+            tmp: { mountPath: "/tmp", sizeLimit: "256Mi" },
+        });
         const health = (path: string) => ({
             httpGet: { path: `/auth/health/${path}`, port: "management" },
             timeoutSeconds: 5,

@@ -128,7 +128,8 @@ export class LogShipping extends pulumi.ComponentResource {
             container,
             volumes: [
                 { name: "filebeat-config", configMap: { name: config.metadata.name } },
-                { name: "filebeat-data", emptyDir: {} },
+                // Filebeat's registry (how far it has read) and its disk queue's overflow.
+                { name: "filebeat-data", emptyDir: { sizeLimit: "256Mi" } },
                 ...(this.args.trustBundle ? [this.args.trustBundle.volume()] : []),
             ],
         };

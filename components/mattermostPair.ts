@@ -190,13 +190,17 @@ export class MattermostPair extends pulumi.ComponentResource {
                 topologyKey: "kubernetes.io/hostname",
             };
             const scratch = scratchVolumes({
-                config: "/mattermost/config",
-                logs: "/mattermost/logs",
-                plugins: "/mattermost/plugins",
-                "client-plugins": "/mattermost/client/plugins",
-                tmp: "/tmp",
+                // The configuration is in PostgreSQL (MM_CONFIG); the directory only has to exist.
+                config: { mountPath: "/mattermost/config", sizeLimit: "16Mi" },
+                // The JSON log file, rotated by size (LogSettings), for the Filebeat sidecar.
+                logs: { mountPath: "/mattermost/logs", sizeLimit: "1Gi" },
+                // Unpacked plugins, server and web parts.
+                plugins: { mountPath: "/mattermost/plugins", sizeLimit: "1Gi" },
+                "client-plugins": { mountPath: "/mattermost/client/plugins", sizeLimit: "512Mi" },
+                // Scratch of imports and exports; uploads go to S3 as they arrive.
+                tmp: { mountPath: "/tmp", sizeLimit: "1Gi" },
                 // Local mode's socket (mmctl --local) lives here.
-                "var-tmp": "/var/tmp",
+                "var-tmp": { mountPath: "/var/tmp", sizeLimit: "16Mi" },
             });
             const ping = { httpGet: { path: "/api/v4/system/ping", port: "http" }, timeoutSeconds: 5 };
             const deployment = new k8s.apps.v1.Deployment(

@@ -108,16 +108,28 @@ export function containerResources(resources: Resources): k8s.types.input.core.v
     return { requests: { ...resources.requests }, limits: { ...resources.limits } };
 }
 
-/** emptyDir volumes with their mounts, for every path a container must write to. */
-export function scratchVolumes(paths: Readonly<Record<string, string>>): {
+/** Where a container writes, and the most it may keep there before the kubelet evicts the pod. */
+export interface ScratchPath {
+    readonly mountPath: string;
+    /** A Kubernetes quantity, e.g. "256Mi": an emptyDir without one could fill the node's disk. */
+    readonly sizeLimit: string;
+}
+
+/** emptyDir volumes with their mounts, for every path a container must write to, each bounded. */
+export function scratchVolumes(paths: Readonly<Record<string, ScratchPath>>): {
     volumes: k8s.types.input.core.v1.Volume[];
     mounts: k8s.types.input.core.v1.VolumeMount[];
 } {
     const entries = Object.entries(paths);
     return {
-        volumes: entries.map(([name]) => ({ name, emptyDir: {} })),
-        mounts: entries.map(([name, mountPath]) => ({ name, mountPath })),
+        volumes: entries.map(([name, { sizeLimit }]) => ({ name, emptyDir: { sizeLimit } })),
+        mounts: entries.map(([name, { mountPath }]) => ({ name, mountPath })),
     };
+}
+
+/** A size in Mi that holds `bytes`, as a Kubernetes quantity. */
+export function mebibytes(bytes: number): string {
+    return `${Math.ceil(bytes / (1024 * 1024))}Mi`;
 }
 
 /** Volumes by name, first one kept: containers of one pod may ask for the same volume (the trust bundle). */

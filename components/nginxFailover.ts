@@ -8,6 +8,7 @@ import {
     containerResources,
     labels,
     restrictedContainerSecurity,
+    mebibytes,
     restrictedPodSecurity,
     scratchVolumes,
     selectorLabels,
@@ -99,7 +100,11 @@ export class NginxFailover extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const scratch = scratchVolumes({ tmp: runtimeDir });
+        const scratch = scratchVolumes({
+            // nginx buffers request bodies here (client_body_temp_path): room for eight of the largest
+            // uploads at once, and at least 1 GiB.
+            tmp: { mountPath: runtimeDir, sizeLimit: mebibytes(Math.max(1024 ** 3, 8 * args.maxBodyBytes)) },
+        });
         const guardContainer = (containerName: string, init: boolean): k8s.types.input.core.v1.Container => ({
             name: containerName,
             image: args.guardImage,

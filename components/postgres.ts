@@ -56,7 +56,11 @@ export class Postgres extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const scratch = scratchVolumes({ data: "/var/lib/postgresql/data", run: "/var/run/postgresql", tmp: "/tmp" });
+        const scratch = scratchVolumes({
+            data: { mountPath: "/var/lib/postgresql/data", sizeLimit: "4Gi" },
+            run: { mountPath: "/var/run/postgresql", sizeLimit: "16Mi" },
+            tmp: { mountPath: "/tmp", sizeLimit: "256Mi" },
+        });
         const deployment = new k8s.apps.v1.Deployment(
             name,
             singlePodStore({

@@ -78,7 +78,10 @@ export class S3Store extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const scratch = scratchVolumes({ data: "/data", tmp: "/tmp" });
+        const scratch = scratchVolumes({
+            data: { mountPath: "/data", sizeLimit: "8Gi" },
+            tmp: { mountPath: "/tmp", sizeLimit: "256Mi" },
+        });
         const deployment = new k8s.apps.v1.Deployment(
             name,
             singlePodStore({

@@ -345,8 +345,8 @@ describe("Keycloak", () => {
         const pod = keycloakDeployment("kc-one").inputs.spec.template.spec;
         expect(pod.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
         expect(pod.volumes).toEqual([
-            { name: "data", emptyDir: {} },
-            { name: "tmp", emptyDir: {} },
+            { name: "data", emptyDir: { sizeLimit: "512Mi" } },
+            { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
         ]);
     });
 

@@ -27,7 +27,7 @@ interface PodSpec {
     hostIPC?: boolean;
     shareProcessNamespace?: boolean;
     securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; seccompProfile?: { type?: string } };
-    volumes?: { hostPath?: unknown }[];
+    volumes?: { hostPath?: unknown; emptyDir?: { sizeLimit?: string } }[];
     initContainers?: Container[];
     containers: Container[];
 }
@@ -54,6 +54,11 @@ function departures(workload: string, pod: PodSpec): string[] {
     podRule("hostNamespaces", !pod.hostNetwork && !pod.hostPID && !pod.hostIPC);
     podRule("shareProcessNamespace", pod.shareProcessNamespace !== true);
     podRule("hostPath", !(pod.volumes ?? []).some((volume) => volume.hostPath !== undefined));
+    // An unbounded emptyDir can fill the node's disk; with a limit the kubelet evicts the one pod instead.
+    podRule(
+        "emptyDirSizeLimit",
+        (pod.volumes ?? []).every((volume) => volume.emptyDir === undefined || Boolean(volume.emptyDir.sizeLimit)),
+    );
     for (const container of [...(pod.initContainers ?? []), ...pod.containers]) {
         const context = container.securityContext ?? {};
         const rule = (name: string, holds: boolean) => holds || found.push(`${workload}/${container.name}: ${name}`);
