@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { nginxSyslog } from "../config/filebeat";
 import { guardArgs, guardScriptName, guardUpstreamFile, renderGuardScript } from "../config/guard";
 import { renderNginxConf } from "../config/nginx";
+import { quantityValue } from "../config/schemas";
 import type { Resources } from "../config/validate";
 import {
     containerResources,
@@ -72,6 +73,7 @@ export class NginxFailover extends pulumi.ComponentResource {
             runtimeDir,
         };
         this.nginxConf = renderNginxConf({
+            workerProcesses: Math.max(1, Math.ceil(quantityValue(args.resources.limits.cpu))),
             listenPort,
             healthPort,
             upstreamFile: guardUpstreamFile(runtimeDir),

@@ -5,6 +5,11 @@
  */
 
 export interface NginxConfInput {
+    /**
+     * One per CPU of the container's limit, rounded up: `auto` would count the node's CPUs, and workers
+     * beyond the limit only take turns on it.
+     */
+    readonly workerProcesses: number;
     /** Port the Service sends traffic to; unprivileged, since the image runs as non-root. */
     readonly listenPort: number;
     /** Port of the nginx liveness/readiness endpoint, kept off the public port. */
@@ -67,7 +72,7 @@ export function renderNginxConf(input: NginxConfInput): string {
     const run = input.runtimeDir.replace(/\/+$/, "");
     const bodyLimit = input.maxBodyBytes + multipartOverheadBytes;
     return `# Rendered by the mattermost Pulumi program (config/nginx.ts). Change the renderer, not this file.
-worker_processes auto;
+worker_processes ${input.workerProcesses};
 pid ${run}/nginx.pid;
 error_log /dev/stderr warn;
 daemon off;

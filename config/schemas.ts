@@ -8,6 +8,28 @@ export const hostnamePattern = new RegExp(`^${dnsLabel}(\\.${dnsLabel})+$`);
 export const namespacePattern = new RegExp(`^${dnsLabel}$`);
 export const quantityPattern = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
 
+const quantitySuffixes: Readonly<Record<string, number>> = {
+    "": 1,
+    m: 1e-3,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
+};
+
+/** A Kubernetes quantity (quantityPattern) as a number: "500m" is 0.5, "2" is 2, "1Ki" is 1024. */
+export function quantityValue(text: string): number {
+    const match = /^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(text);
+    if (!match) {
+        throw new Error(`${JSON.stringify(text)} is not a Kubernetes quantity`);
+    }
+    return Number(match[1]) * (quantitySuffixes[match[2] ?? ""] ?? 1);
+}
+
 export const bool = (key: string) =>
     z
         .enum(["true", "false"], { error: `must be true or false. Set it with: pulumi config set ${key} true` })

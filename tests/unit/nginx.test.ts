@@ -1,6 +1,10 @@
+import * as fs from "node:fs";
 import { multipartOverheadBytes, renderNginxConf, type NginxConfInput } from "../../config/nginx";
+import { quantityValue } from "../../config/schemas";
+import { renderBothStacks } from "../helpers/render";
 
 const input: NginxConfInput = {
+    workerProcesses: 2,
     listenPort: 8080,
     healthPort: 8081,
     upstreamFile: "/tmp/guard/upstream.conf",
@@ -24,6 +28,10 @@ describe("renderNginxConf", () => {
         expect(conf).toMatch(
             / {4}upstream mattermost \{\n(\s+#.*\n)+ {8}include \/tmp\/guard\/upstream\.conf;\n {8}keepalive 32;\n {4}\}/,
         );
+    });
+
+    it("runs the workers it is given, not one per CPU of the node", () => {
+        expect(directive(conf, "worker_processes")).toEqual(["worker_processes 2;"]);
     });
 
     it("gives old workers 5 s at a reload, so a reload releases what they hold", () => {
@@ -91,5 +99,37 @@ describe("renderNginxConf", () => {
 
     it("is deterministic", () => {
         expect(renderNginxConf(input)).toBe(conf);
+    });
+});
+
+describe("the rendered nginx's workers", () => {
+    const stacks = renderBothStacks();
+    afterAll(() => Object.values(stacks).forEach((stack) => fs.rmSync(stack.dir, { recursive: true, force: true })));
+
+    it.each(["test", "prod"] as const)("in the %s stack, one per CPU of the nginx container's limit", (stack) => {
+        const nginx = stacks[stack].manifests.find(
+            (manifest) => manifest.kind === "Deployment" && (manifest.metadata as { name: string }).name === "nginx",
+        ) as {
+            spec: { template: { spec: { containers: { name: string; resources: { limits: { cpu: string } } }[] } } };
+        };
+        const limit = nginx.spec.template.spec.containers.find((container) => container.name === "nginx")!.resources
+            .limits.cpu;
+        const workers = directive(stacks[stack].file("files/nginx/nginx.conf"), "worker_processes");
+        expect(workers).toEqual([`worker_processes ${Math.max(1, Math.ceil(quantityValue(limit)))};`]);
+    });
+});
+
+describe("quantityValue", () => {
+    it("reads CPU and memory quantities as Kubernetes does", () => {
+        expect(["500m", "2", "1.5", "250m", "1Ki", "2Mi", "1k"].map(quantityValue)).toEqual([
+            0.5,
+            2,
+            1.5,
+            0.25,
+            1024,
+            2 * 1024 * 1024,
+            1000,
+        ]);
+        expect(() => quantityValue("two")).toThrow('"two" is not a Kubernetes quantity');
     });
 });
