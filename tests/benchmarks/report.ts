@@ -172,7 +172,8 @@ ${seconds(first?.observeMs ?? 60000)}:
 
 - **killed**: SIGKILL; the return is a new process listening again;
 - **hung**: SIGSTOP (the kernel still accepts connections, nothing answers); the return is SIGCONT;
-- **blackholed**: ${described.blackhole}, as when its node dies; the return deletes the rule;
+- **blackholed**: ${described.blackhole}, as when its node dies;
+  the return deletes the rule;
 - **flapping**: hung 3 s, fine 3 s, over the fault's whole time.
 
 Designs, both run as they are apart from addresses, ports and paths:
