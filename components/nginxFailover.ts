@@ -187,14 +187,19 @@ export class NginxFailover extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        new k8s.policy.v1.PodDisruptionBudget(
-            `${name}-disruption-budget`,
-            {
-                metadata: { name, namespace: args.namespace, labels: podLabels },
-                spec: { minAvailable: 1, selector: { matchLabels: selectorLabels(name) } },
-            },
-            { parent: this },
-        );
+        // With two pods or more, a drain leaves one serving. With one, a budget of one available pod would
+        // refuse every eviction, and no node drain could finish: there is none, and a drain stops the chat
+        // briefly (README, nginxReplicas).
+        if (args.replicas > 1) {
+            new k8s.policy.v1.PodDisruptionBudget(
+                `${name}-disruption-budget`,
+                {
+                    metadata: { name, namespace: args.namespace, labels: podLabels },
+                    spec: { minAvailable: 1, selector: { matchLabels: selectorLabels(name) } },
+                },
+                { parent: this },
+            );
+        }
 
         this.service = new k8s.core.v1.Service(
             `${name}-service`,

@@ -105,7 +105,12 @@ export const configKeys = {
         default: "nginxinc/nginx-unprivileged:1.28.0",
         description: "Unprivileged nginx image, pinned by a version tag or a digest.",
     },
-    nginxReplicas: { type: "integer", default: 2, description: "Number of nginx pods in front of the pair." },
+    nginxReplicas: {
+        type: "integer",
+        default: 2,
+        description:
+            "Number of nginx pods in front of the pair. From 2, a disruption budget keeps one serving through node drains; with 1 there is none (it would block every drain), so a drain stops the chat until the pod starts elsewhere.",
+    },
     mattermostPlugins: {
         type: "maps",
         default: [],

@@ -417,6 +417,13 @@ describe("NginxFailover", () => {
 
     beforeAll(async () => {
         openshift = new NginxFailover("edge-os", { ...common, platform: "openshift" });
+        new NginxFailover("edge-one", {
+            ...common,
+            replicas: 1,
+            platform: "kubernetes",
+            ingressClassName: "nginx",
+            ingressTlsSecretName: "chat-tls",
+        });
         new NginxFailover("edge-k8s", {
             ...common,
             platform: "kubernetes",
@@ -489,6 +496,13 @@ describe("NginxFailover", () => {
         // Signals need one uid: fixed to the nginx image's on Kubernetes, assigned to the pod on OpenShift.
         expect(pod.securityContext).toMatchObject({ runAsUser: 101, runAsGroup: 101 });
         expect(deployment(registered, "edge-os").inputs.spec.template.spec.securityContext.runAsUser).toBeUndefined();
+    });
+
+    it("keeps one pod up through node drains when it has two, and never blocks a drain with one", () => {
+        const [budget] = ofType(created("edge-os"), "kubernetes:policy/v1:PodDisruptionBudget");
+        expect(budget?.inputs.spec.minAvailable).toBe(1);
+        // A budget of one available pod out of one would refuse every eviction, so no drain could finish.
+        expect(ofType(created("edge-one"), "kubernetes:policy/v1:PodDisruptionBudget")).toEqual([]);
     });
 
     it("creates exactly its children", () => {
