@@ -127,9 +127,16 @@ export function scratchVolumes(paths: Readonly<Record<string, ScratchPath>>): {
     };
 }
 
-/** A size in Mi that holds `bytes`, as a Kubernetes quantity. */
+/**
+ * A size that holds `bytes`, in whole Mi, written as the API server writes it back (the largest binary
+ * suffix with a whole number: 1024Mi is stored as 1Gi), so a preview never shows a change that is none.
+ */
 export function mebibytes(bytes: number): string {
-    return `${Math.ceil(bytes / (1024 * 1024))}Mi`;
+    const mebi = Math.ceil(bytes / (1024 * 1024));
+    if (mebi % (1024 * 1024) === 0) {
+        return `${mebi / (1024 * 1024)}Ti`;
+    }
+    return mebi % 1024 === 0 ? `${mebi / 1024}Gi` : `${mebi}Mi`;
 }
 
 /** Volumes by name, first one kept: containers of one pod may ask for the same volume (the trust bundle). */

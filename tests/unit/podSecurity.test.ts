@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "yaml";
-import { securityExceptions } from "../../components/meta";
+import { mebibytes, securityExceptions } from "../../components/meta";
 import { projectDir, renderBothStacks, renderStack, type Rendered } from "../helpers/render";
 
 const stacks: Record<string, Rendered> = renderBothStacks();
@@ -160,5 +160,16 @@ describe("who each container runs as", () => {
 
     it.each(["test", "prod on Kubernetes"])("in the %s stack, is a uid the kubelet can check is not root", (stack) => {
         expect(unverifiableUsers(stack === "test" ? stacks.test : kubernetes)).toEqual([]);
+    });
+});
+
+describe("emptyDir size limits", () => {
+    it("are written as the API server stores them, so previews show no change that is none", () => {
+        expect([1024 ** 3, 1.5 * 1024 ** 3, 800 * 1024 ** 2 + 1, 8 * 1024 ** 4].map(mebibytes)).toEqual([
+            "1Gi",
+            "1536Mi",
+            "801Mi",
+            "8Ti",
+        ]);
     });
 });
