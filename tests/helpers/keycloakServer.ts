@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { quantityValue } from "../../config/schemas";
 import { ensureKeycloak, keycloakJavaHome } from "../../scripts/toolchain/keycloak";
 import { freePort, request } from "./nginxHarness";
 import { sqlLiteral, type PostgresServer } from "./postgresServer";
@@ -218,26 +219,9 @@ function namedPort(container: Container, name: string): number {
     return port;
 }
 
-const quantityUnits: Readonly<Record<string, number>> = {
-    "": 1,
-    k: 1e3,
-    M: 1e6,
-    G: 1e9,
-    T: 1e12,
-    Ki: 2 ** 10,
-    Mi: 2 ** 20,
-    Gi: 2 ** 30,
-    Ti: 2 ** 40,
-};
-
-/** A Kubernetes memory quantity (`2Gi`, `512Mi`, `1G`...) in bytes. */
+/** A Kubernetes memory quantity (`2Gi`, `512Mi`, `1G`...) in bytes, read as the program reads quantities. */
 function quantityBytes(quantity: string): number {
-    const match = /^(\d+(?:\.\d+)?)([a-zA-Z]*)$/.exec(quantity);
-    const factor = quantityUnits[match?.[2] ?? "?"];
-    if (!match || factor === undefined) {
-        throw new Error(`unreadable memory quantity ${quantity}`);
-    }
-    return Math.round(Number(match[1]) * factor);
+    return Math.round(quantityValue(quantity));
 }
 
 function tail(text: string, lines = 40): string {
