@@ -62,11 +62,54 @@ export function removeNamespaces(namespaces: readonly string[]): void {
     }
 }
 
+export function pidAlive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (error) {
+        return (error as NodeJS.ErrnoException).code === "EPERM";
+    }
+}
+
+/**
+ * Deletes the namespaces, named by `pattern` with a pid as its one group, of test processes that died
+ * without cleaning up (a run killed mid-suite), and this process's own from a reused pid.
+ */
+export function removeStaleNamespaces(pattern: RegExp): void {
+    const listed = spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout ?? "";
+    const stale = listed
+        .split("\n")
+        .map((line) => line.split(" ")[0])
+        .filter((name) => {
+            const pid = pattern.exec(name)?.[1];
+            return pid !== undefined && (Number(pid) === process.pid || !pidAlive(Number(pid)));
+        });
+    removeNamespaces(stale);
+}
+
+/** The root namespace's link that holds `address`, if one does. */
+function linkHolding(address: string): string | undefined {
+    const listed = spawnSync("ip", ["-o", "-4", "address", "show"], { encoding: "utf8" }).stdout ?? "";
+    const line = listed.split("\n").find((entry) => entry.includes(` inet ${address}/`));
+    return line?.split(/\s+/)[1]?.replace(/@.*$/, "");
+}
+
 /**
  * A namespace of its own for one server, as a pod has: its own ports and loopback, reached from the root
  * namespace over a veth (`hostAddress` here, `address` there, a /24 of their own). Returns the namespace.
+ * The namespace is `prefix` and this process's pid: one of that prefix left by a dead process is removed
+ * first, since its veth would hold the same addresses and take the route.
  */
-export function hostNamespace(name: string, hostAddress: string, address: string): string {
+export function hostNamespace(prefix: string, hostAddress: string, address: string): string {
+    const name = `${prefix}${process.pid}`;
+    removeStaleNamespaces(new RegExp(`^${prefix}(\\d+)$`));
+    const holder = linkHolding(hostAddress);
+    if (holder) {
+        throw new Error(
+            `${hostAddress} is already on link ${holder}: another test run that is still going holds it. ` +
+                "Let it finish (or stop it by its pid) before starting this one.",
+        );
+    }
     const hostLink = `h-${name}`.slice(0, 15);
     ip("netns", "add", name);
     ip("link", "add", hostLink, "type", "veth", "peer", "name", "eth0", "netns", name);

@@ -24,7 +24,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tls from "node:tls";
 import { makeCertificateAuthority, makeServerCertificate } from "./certificates";
-import { removeNamespaces } from "./netns";
+import { pidAlive, removeNamespaces, removeStaleNamespaces } from "./netns";
 
 export const realm = "CORP.TEST";
 export const netbiosDomain = "CORP";
@@ -439,24 +439,13 @@ function tlsHandshake(ca: string): Promise<boolean> {
     });
 }
 
-function pidAlive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch (error) {
-        return (error as NodeJS.ErrnoException).code === "EPERM";
-    }
-}
-
 /** Namespaces and dirs of test processes that died without cleaning up (ours included: pids get reused). */
 function removeStaleLeftovers(): void {
     const stale = (name: string, pattern: RegExp) => {
         const pid = pattern.exec(name)?.[1];
         return pid !== undefined && (Number(pid) === process.pid || !pidAlive(Number(pid)));
     };
-    const listed = spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout ?? "";
-    const namespaces = listed.split("\n").map((line) => line.split(" ")[0]);
-    removeNamespaces(namespaces.filter((name) => stale(name, /^mmdc(\d+)$/)));
+    removeStaleNamespaces(/^mmdc(\d+)$/);
     for (const entry of fs.readdirSync(os.tmpdir())) {
         if (stale(entry, /^mmdc(\d+)-\w{6}$/)) {
             fs.rmSync(path.join(os.tmpdir(), entry), { recursive: true, force: true });

@@ -114,7 +114,7 @@ export async function startSeaweed(options: StartSeaweedOptions): Promise<Seawee
 
     const podTmp = local("/tmp");
     fs.mkdirSync(podTmp, { recursive: true });
-    const namespace = hostNamespace(`mms3${process.pid}`.slice(0, 15), storeHostAddress, storeAddress);
+    const namespace = hostNamespace("mms3", storeHostAddress, storeAddress);
     const logPath = path.join(dir, "weed.log");
     const logFd = fs.openSync(logPath, "a");
     const child = spawn("ip", ["netns", "exec", namespace, seaweedfsBinary(), ...args], {
