@@ -92,6 +92,12 @@ export const configKeys = {
         description:
             'Overrides of `config/mattermost/config.json`, one `Section.Key=value` each (value as JSON when it parses, else a string), e.g. `TeamSettings.SiteName="Chat"`. Secret settings are refused here.',
     },
+    mattermostWeakerSettings: {
+        type: "array",
+        default: [],
+        description:
+            "Settings of `mattermostSettings` that weaken a production stack (e.g. `ServiceSettings.EnableDeveloper`), accepted deliberately: each must be listed here, so that the pull request shows the decision. Refused otherwise.",
+    },
     mattermostCpuRequest: { type: "string", default: "500m", description: "CPU request of each Mattermost pod." },
     mattermostMemoryRequest: { type: "string", default: "1Gi", description: "Memory request of each Mattermost pod." },
     mattermostCpuLimit: { type: "string", default: "2", description: "CPU limit of each Mattermost pod." },

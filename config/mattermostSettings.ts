@@ -60,8 +60,13 @@ export const derivedSettings: Readonly<Record<string, string>> = {
     "LogSettings.AdvancedLoggingJSON": "with elkEndpoint set, it is the rotated JSON file the Filebeat sidecar ships",
 };
 
+/**
+ * Names that sound secret, as a second net behind what the server itself masks (mattermostSchema's
+ * secrets): a key such as GoogleSettings.DeveloperKey is an API key though Mattermost shows it. Matched
+ * ignoring case, as Mattermost matches names.
+ */
 const secretSettingPattern =
-    /(Password|Secret|SecretAccessKey|EncryptKey|Salt|DataSource|DataSourceReplicas|DataSourceSearchReplicas|PrivateKey|DeveloperKey)$/;
+    /(Password|Secret|SecretAccessKey|EncryptKey|Salt|DataSource|DataSourceReplicas|DataSourceSearchReplicas|PrivateKey|DeveloperKey|SplitKey)$/i;
 
 export function isSecretSetting(path: string): boolean {
     return secretSettingPattern.test(path);
@@ -73,22 +78,30 @@ export interface SettingOverride {
     readonly value: SettingValue;
 }
 
-const overridePattern = /^([A-Z][A-Za-z0-9]*)\.([A-Z][A-Za-z0-9]*)=(.*)$/s;
+/** An override as written: its value may be JSON null, which is no value at all. */
+export interface ParsedOverride {
+    readonly section: string;
+    readonly key: string;
+    readonly value: SettingValue | null;
+}
+
+// Any letter case, so that a re-cased name is recognised and refused by name rather than by form.
+const overridePattern = /^([A-Za-z][A-Za-z0-9]*)\.([A-Za-z][A-Za-z0-9]*)=(.*)$/s;
 
 /** Parses `Section.Key=value`; the value is JSON when it parses as JSON, else the text itself. */
-export function parseOverride(entry: string): SettingOverride | undefined {
+export function parseOverride(entry: string): ParsedOverride | undefined {
     const match = overridePattern.exec(entry);
     if (!match) {
         return undefined;
     }
     const [, section, key, text] = match as unknown as [string, string, string, string];
-    let value: SettingValue;
+    let value: SettingValue | null;
     try {
-        value = JSON.parse(text) as SettingValue;
+        value = JSON.parse(text) as SettingValue | null;
     } catch {
         value = text;
     }
-    return { section, key, value: value === null ? "" : value };
+    return { section, key, value };
 }
 
 export function applyOverrides(base: MattermostSettings, overrides: readonly SettingOverride[]): MattermostSettings {

@@ -174,6 +174,69 @@ export const badInputs: readonly BadInput[] = [
             "mattermost:mattermostSettings: ServiceSettings.EnableInsecureOutgoingConnections=true turns off TLS verification for every outgoing call (S3, push proxy, Keycloak, webhooks) and is refused in a production stack. Trust the private CA instead, or mark the stack production false if it really is a test stack.",
     },
     {
+        problem: "A yes/no Mattermost setting written in quotes, which Mattermost still reads as true",
+        base: "prod",
+        change: { mattermostSettings: '["ServiceSettings.EnableInsecureOutgoingConnections=\\"true\\""]' },
+        message:
+            'mattermost:mattermostSettings: ServiceSettings.EnableInsecureOutgoingConnections takes true or false, without quotes, not "true".',
+    },
+    {
+        problem: "A yes/no Mattermost setting written as 1",
+        base: "prod",
+        change: { mattermostSettings: '["ServiceSettings.EnableInsecureOutgoingConnections=1"]' },
+        message:
+            "mattermost:mattermostSettings: ServiceSettings.EnableInsecureOutgoingConnections takes true or false, without quotes, not 1.",
+    },
+    {
+        problem: "A Mattermost setting in other letter case, which Mattermost matches all the same",
+        base: "prod",
+        change: { mattermostSettings: '["SERVICESETTINGS.ENABLEINSECUREOUTGOINGCONNECTIONS=true"]' },
+        message:
+            "mattermost:mattermostSettings: SERVICESETTINGS.ENABLEINSECUREOUTGOINGCONNECTIONS is spelt ServiceSettings.EnableInsecureOutgoingConnections by Mattermost. Write it that way, so that every check here and every reader of the stack file sees the setting Mattermost will.",
+    },
+    {
+        problem: "A secret Mattermost setting in other letter case",
+        base: "test",
+        change: { mattermostSettings: '["EmailSettings.SMTPPASSWORD=\\"x\\""]' },
+        message:
+            "mattermost:mattermostSettings: EmailSettings.SMTPPASSWORD is a secret and would land in a ConfigMap in plain text. Remove it from mattermostSettings; secret settings are generated or built by the program and kept in a Secret.",
+    },
+    {
+        problem: "A secret inside a Mattermost setting's value",
+        base: "test",
+        change: { mattermostSettings: '["MessageExportSettings.GlobalRelaySettings={\\"SMTPPassword\\":\\"x\\"}"]' },
+        message:
+            "mattermost:mattermostSettings: MessageExportSettings.GlobalRelaySettings holds secrets (MessageExportSettings.GlobalRelaySettings.SMTPPassword) and would land in a ConfigMap in plain text. Remove it from mattermostSettings: this program carries no secret of Mattermost's in a ConfigMap.",
+    },
+    {
+        problem: "A misspelt Mattermost setting, which Mattermost would ignore",
+        base: "test",
+        change: { mattermostSettings: '["ServiceSettings.EnableDevelopper=true"]' },
+        message:
+            "mattermost:mattermostSettings: ServiceSettings.EnableDevelopper is not a setting of this Mattermost release (@mattermost/types 10.11.0), which would ignore it. Check the spelling and the release.",
+    },
+    {
+        problem: "A Mattermost setting set to null",
+        base: "test",
+        change: { mattermostSettings: '["TeamSettings.SiteName=null"]' },
+        message:
+            "mattermost:mattermostSettings: TeamSettings.SiteName is null, which is no value. Remove the entry to keep the default.",
+    },
+    {
+        problem: "A Mattermost value the server refuses at start",
+        base: "test",
+        change: { mattermostSettings: '["PasswordSettings.MinimumLength=4"]' },
+        message:
+            "mattermost:mattermostSettings: PasswordSettings.MinimumLength must be from 5 to 72 (PasswordMinimumLength, PasswordMaximumLength), not 4: Mattermost refuses to start with it.",
+    },
+    {
+        problem: "A Mattermost setting that weakens a production stack",
+        base: "prod",
+        change: { mattermostSettings: '["ServiceSettings.EnableDeveloper=true"]' },
+        message:
+            'mattermost:mattermostSettings: ServiceSettings.EnableDeveloper=true shows every JavaScript error to every user and is meant for development, and is refused in a production stack. Remove it, or accept it deliberately by adding "ServiceSettings.EnableDeveloper" to mattermost:mattermostWeakerSettings.',
+    },
+    {
         problem: "An in-cluster database in production",
         base: "prod",
         change: { databaseMode: "inCluster" },

@@ -22,17 +22,13 @@ import {
 } from "./customImage";
 import {
     applyOverrides,
-    baseSettings,
-    derivedSettings,
-    isSecretSetting,
-    parseOverride,
-    removedSettings,
     settingValue,
-    unflattenableReason,
     type MattermostSettings,
     type SettingOverride,
     type SettingValue,
 } from "./mattermostSettings";
+import { releaseLine, releaseSettings } from "./mattermostSchema";
+import { validateMattermostSettings } from "./validateSettings";
 
 export type RawConfig = Readonly<Partial<Record<string, string>>>;
 
@@ -221,6 +217,7 @@ const fieldSchemas = {
     mattermostLicensed: bool("mattermostLicensed"),
     ssoMode: oneOf(["gitlab", "openid"]),
     mattermostSettings: stringList,
+    mattermostWeakerSettings: stringList,
     mattermostCpuRequest: quantity,
     mattermostMemoryRequest: quantity,
     mattermostCpuLimit: quantity,
@@ -513,42 +510,26 @@ export function validateStackConfig(
 
     // Mattermost settings: base config.json plus the stack's overrides.
     let settings: MattermostSettings | undefined;
-    if (has("mattermostSettings")) {
-        const overrides: SettingOverride[] = [];
-        for (const entry of f.mattermostSettings) {
-            const override = parseOverride(entry);
-            if (!override) {
-                problem(
-                    "mattermostSettings",
-                    `entry ${JSON.stringify(entry)} is not of the form Section.Key=value (e.g. TeamSettings.SiteName="Chat")`,
-                );
-                continue;
-            }
-            const path = `${override.section}.${override.key}`;
-            if (path in removedSettings) {
-                problem("mattermostSettings", `${path} is no longer read by Mattermost: ${removedSettings[path]}`);
-            } else if (path in derivedSettings) {
-                problem("mattermostSettings", `${path} cannot be overridden: ${derivedSettings[path]}`);
-            } else if (isSecretSetting(path)) {
-                problem(
-                    "mattermostSettings",
-                    `${path} is a secret and would land in a ConfigMap in plain text. Remove it from mattermostSettings; secret settings are generated or built by the program and kept in a Secret`,
-                );
+    const release = version ? releaseSettings[releaseLine(version)] : undefined;
+    if (version && !release) {
+        problem(
+            f.mattermostVersion ? "mattermostVersion" : "mattermostImage",
+            `is Mattermost ${formatVersion(version)}, whose settings this program does not know (it knows ${Object.keys(releaseSettings).join(", ")}), so mattermostSettings cannot be checked. Pin one of those, or add the release: npm install --save-dev --save-exact mattermost-types-${releaseLine(version)}@npm:@mattermost/types@<its version>, import its file in config/mattermostSchema.ts and run npm run -s settings-schema`,
+        );
+    }
+    if (release && has("mattermostSettings", "mattermostWeakerSettings", "production")) {
+        const outcome = validateMattermostSettings(
+            release,
+            f.mattermostSettings,
+            f.production,
+            f.mattermostWeakerSettings,
+        );
+        settings = outcome.settings;
+        for (const { key, message } of outcome.problems) {
+            if (key === "base") {
+                errors.push(message);
             } else {
-                const reason = unflattenableReason(override.value);
-                if (reason) {
-                    problem("mattermostSettings", `${path} ${reason}`);
-                } else {
-                    overrides.push(override);
-                }
-            }
-        }
-        settings = applyOverrides(baseSettings, overrides);
-        for (const path of Object.keys(removedSettings)) {
-            if (settingValue(baseSettings, path) !== undefined) {
-                errors.push(
-                    `config/mattermost/config.json: ${path} is no longer read by Mattermost: ${removedSettings[path]}.`,
-                );
+                problem(key, message);
             }
         }
     }
@@ -573,14 +554,6 @@ export function validateStackConfig(
               missingValue: (key, message) => missingValues.push({ key, message }),
           })
         : undefined;
-    const maxFileSize = settings ? settingValue(settings, "FileSettings.MaxFileSize") : undefined;
-    if (settings && (typeof maxFileSize !== "number" || !Number.isInteger(maxFileSize) || maxFileSize <= 0)) {
-        problem(
-            "mattermostSettings",
-            `FileSettings.MaxFileSize must be a positive whole number of bytes, not ${JSON.stringify(maxFileSize)}`,
-        );
-    }
-
     // Trust: the company's CAs.
     let companyCaCertificates: readonly string[] = [];
     if (has("companyCaCertificates")) {
@@ -887,7 +860,7 @@ export function validateStackConfig(
                     (f.platform === "openshift"
                         ? "dns-default.openshift-dns.svc.cluster.local"
                         : "kube-dns.kube-system.svc.cluster.local"),
-                maxBodyBytes: maxFileSize as number,
+                maxBodyBytes: settingValue(settings, "FileSettings.MaxFileSize") as number,
             },
             ingress: { className: f.ingressClassName || undefined, tlsSecretName: f.ingressTlsSecretName || undefined },
             identity: {

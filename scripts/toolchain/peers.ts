@@ -12,7 +12,7 @@ import type { GoRunner, GoToolRecipe } from "./recipe";
 const mattermostModule = "github.com/mattermost/mattermost/server/v8";
 const mattermostVersion = "v8.0.0-20260113162330-9e1d4c2072c0";
 /** The commit and its time, from the module proxy's answer for that version. */
-const mattermostCommit = "9e1d4c2072c08ec08828317a277427ecac71f136";
+export const mattermostCommit = "9e1d4c2072c08ec08828317a277427ecac71f136";
 const mattermostCommitTime = "2026-01-13T16:23:30Z";
 /** What the server reports as its version (model.CurrentVersion of the public module it is built with). */
 export const mattermostServerVersion = "11.4.0";
@@ -40,10 +40,12 @@ export const mattermostRecipe: GoToolRecipe = {
     name: "mattermost",
     version: mattermostVersion,
     wrapper: "mattermost",
-    // mmctl too, the image's client of the local-mode socket (the admin token's commands use it).
+    // mmctl too, the image's client of the local-mode socket (the admin token's commands use it); and
+    // our probe of the server's own config code, which the settings validation is checked against.
     binaries: [
         { pkg: `${mattermostModule}/cmd/mattermost`, out: "mattermost" },
         { pkg: `${mattermostModule}/cmd/mmctl`, out: "mmctl" },
+        { pkg: "mattermost-platform/toolchain/mattermost/settingsprobe", out: "settingsprobe" },
     ],
     // As the server's Makefile stamps a Team Edition build: no enterprise build tags, not enterprise-ready.
     ldflags: [
@@ -71,6 +73,8 @@ export const peerRecipes: readonly GoToolRecipe[] = [mattermostRecipe, seaweedfs
 export interface MattermostBuild {
     readonly binary: string;
     readonly mmctl: string;
+    /** tests/toolchain/mattermost/settingsprobe: the server's settings schema and config loading. */
+    readonly settingsProbe: string;
     /** Holds i18n/, templates/ and fonts/: the server's working directory links to them. */
     readonly assets: string;
 }
@@ -85,6 +89,7 @@ export function mattermostBuild(): MattermostBuild {
     return {
         binary: path.join(binDir(mattermostRecipe), "mattermost"),
         mmctl: path.join(binDir(mattermostRecipe), "mmctl"),
+        settingsProbe: path.join(binDir(mattermostRecipe), "settingsprobe"),
         assets: path.join(toolDir(mattermostRecipe), "assets"),
     };
 }

@@ -295,6 +295,8 @@ describe("validateStackConfig", () => {
             "hostname",
             "nginxReplicas",
             "ssoMode",
+            // 11.0 is no release line this program has the settings of.
+            "mattermostImage",
         ]);
     });
 
