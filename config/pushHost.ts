@@ -157,6 +157,16 @@ export function tarballFileProblem(tarball: PushHostSettings["tarball"]): string
     return undefined;
 }
 
+const nginxRoot = "/etc/nginx/";
+/** A path of the front's relative to /etc/nginx, where the candidate copy of it is checked. */
+function inNginx(vmPath: string): string {
+    if (!vmPath.startsWith(nginxRoot)) {
+        throw new Error(`${vmPath} is outside ${nginxRoot}, so the candidate check would not see it`);
+    }
+    return vmPath.slice(nginxRoot.length);
+}
+const nginxDirectory = (vmPath: string) => vmPath.replace(/\/[^/]+$/, "");
+
 function renderProvisionScript(settings: PushHostSettingsForPlan, files: readonly StagedFile[]): string {
     const uploaded = settings.tarball.file !== undefined;
     const staged = [...files.map((file) => file.name), ...(uploaded ? [stagedTarballName] : [])];
@@ -180,6 +190,7 @@ tarball_url=${uploaded ? "''" : shellQuote(settings.tarball.url ?? "")}
 proxy_user=${pushProxyUser}
 install_dir=${pushPaths.installDirectory}
 release="$install_dir/releases/$tarball_sha256"
+state_dir=${pushPaths.stateDirectory}
 changed=()
 
 fail() {
@@ -215,22 +226,42 @@ done
 ${files.map((file) => `${sha256(file.content)}  ${file.name}`).join("\n")}
 SUMS
 
-# install_file SOURCE TARGET MODE OWNER GROUP: replaces TARGET only when its content or mode differs.
+# install_file SOURCE TARGET MODE OWNER GROUP: replaces TARGET only when its content or mode differs, by a
+# rename, so a run cut short leaves the old file or the new one, never half of one.
 install_file() {
     if [ -f "$2" ] && cmp -s "$1" "$2" && [ "$(stat -c '%a %U %G' "$2")" = "$3 $4 $5" ]; then
         return 0
     fi
-    install -m "$3" -o "$4" -g "$5" "$1" "$2"
+    install -m "$3" -o "$4" -g "$5" "$1" "$2.new"
+    mv -f -- "$2.new" "$2"
     changed+=("$2")
 }
-was_changed() {
-    local item wanted
-    for item in "\${changed[@]}"; do
-        for wanted in "$@"; do
-            [ "$item" = "$wanted" ] && return 0
-        done
-    done
-    return 1
+
+# Whether a service must restart or reload is decided against what it last took up successfully, not
+# against what this run changed: a run that installed a file and then failed before the restart leaves
+# the record of the old one, so the next run restarts even though it changes no file.
+install -d -m 0700 -o root -g root "$state_dir"
+# fingerprint PATH...: one hash of what the paths hold (a link's target, a file's content, or nothing).
+fingerprint() {
+    local item
+    for item in "$@"; do
+        if [ -L "$item" ]; then
+            printf '%s -> %s\n' "$item" "$(readlink "$item")"
+        elif [ -f "$item" ]; then
+            printf '%s %s\n' "$item" "$(sha256sum <"$item" | cut -d' ' -f1)"
+        else
+            printf '%s absent\n' "$item"
+        fi
+    done | sha256sum | cut -d' ' -f1
+}
+# applied NAME FINGERPRINT: whether the last successful apply of NAME took up exactly this.
+applied() {
+    [ "$(cat "$state_dir/$1" 2>/dev/null || true)" = "$2" ]
+}
+# record NAME FINGERPRINT: called only once the apply has succeeded.
+record() {
+    printf '%s\n' "$2" >"$state_dir/$1.new"
+    mv -f -- "$state_dir/$1.new" "$state_dir/$1"
 }
 
 # Packages: nginx for the front, curl for the download and the health check.
@@ -288,8 +319,10 @@ ${secretTargets
     .join("\n")}
 install_file "$work/mattermost-push-proxy.service" ${pushPaths.unit} 644 root root
 install_file "$work/mattermost-push-firewall.service" ${firewallUnit} 644 root root
-if was_changed ${pushPaths.unit} ${firewallUnit}; then
+units=$(fingerprint ${pushPaths.unit} ${firewallUnit})
+if ! applied systemd-units "$units"; then
     systemctl daemon-reload
+    record systemd-units "$units"
 fi
 
 # The firewall, before the front opens: the host's own manager where one is active, else our own table.
@@ -307,19 +340,29 @@ if [ "$firewall_manager" != nftables ]; then
     fi
     systemctl disable --quiet mattermost-push-firewall.service
 else
+    # Checked before it lands: the boot unit loads the live file, and a refused one would leave 443 open.
+    nft --check --file "$work/firewall.nft" || fail "nft refuses the rendered rules; the live ones are unchanged"
     install_file "$work/firewall.nft" ${pushPaths.nftables} 644 root root
-    nft --check --file ${pushPaths.nftables} || fail "nft refuses the rendered rules"
-    if was_changed ${pushPaths.nftables} || ! nft list table ${nftTable} >/dev/null 2>&1; then
+    # The file and the table in the kernel, so a table changed or deleted by hand is loaded again too.
+    nft_state() {
+        {
+            fingerprint ${pushPaths.nftables}
+            nft list table ${nftTable} 2>/dev/null || true
+        } | sha256sum | cut -d' ' -f1
+    }
+    if ! applied nftables "$(nft_state)"; then
         nft --file ${pushPaths.nftables}
+        record nftables "$(nft_state)"
         changed+=("nft table ${nftTable}")
     fi
     systemctl enable --quiet mattermost-push-firewall.service
 fi
 
-# The proxy: restarted only when something it reads changed, then checked through its own endpoint.
+# The proxy: restarted unless it runs on exactly what it reads, then checked through its own endpoint.
+# The proxy's JSON has no checker of its own; it is checked above against the hash of the render.
 systemctl enable --quiet mattermost-push-proxy.service
-if was_changed "$install_dir/current" ${[pushPaths.config, pushPaths.unit, ...secretTargets.flatMap(([, target]) => (target ? [target] : []))].join(" ")} ||
-    ! systemctl is-active --quiet mattermost-push-proxy.service; then
+proxy_inputs=$(fingerprint "$install_dir/current" ${[pushPaths.config, pushPaths.unit, ...secretTargets.flatMap(([, target]) => (target ? [target] : []))].join(" ")})
+if ! applied mattermost-push-proxy "$proxy_inputs" || ! systemctl is-active --quiet mattermost-push-proxy.service; then
     since=$(date +%s)
     systemctl restart mattermost-push-proxy.service
     healthy=no
@@ -335,32 +378,32 @@ if was_changed "$install_dir/current" ${[pushPaths.config, pushPaths.unit, ...se
     if journalctl --unit mattermost-push-proxy.service --since "@$since" --no-pager --quiet | grep -q 'Failed to initialize client'; then
         fail "the push proxy could not load the Apple or Firebase credentials; see journalctl -u mattermost-push-proxy"
     fi
+    record mattermost-push-proxy "$proxy_inputs"
     changed+=("mattermost-push-proxy restarted")
 fi
 
-# The TLS front: the new files take effect only when nginx accepts them, otherwise the old ones stay.
-install -d -m 0755 -o root -g root ${pushPaths.tlsCertificate.replace(/\/[^/]+$/, "")}
-for target in ${pushPaths.nginxSite} ${pushPaths.tlsCertificate} ${pushPaths.tlsKey}; do
-    if [ -f "$target" ]; then cp -p -- "$target" "$work/previous.$(basename "$target")"; fi
-done
+# The TLS front: checked by nginx as a copy of /etc/nginx with the new files, mounted over /etc/nginx in
+# a mount namespace of its own (so every include and path is the live one), before any file is replaced.
+install -d -m 0755 -o root -g root ${nginxDirectory(pushPaths.tlsCertificate)}
+candidate="$work/nginx"
+cp -a /etc/nginx "$candidate"
+install -m 644 "$work/tls.crt" "$candidate/${inNginx(pushPaths.tlsCertificate)}"
+install -m 600 "$work/secrets/${secretNames.tlsKey}" "$candidate/${inNginx(pushPaths.tlsKey)}"
+install -m 600 "$work/secrets/${secretNames.nginxSite}" "$candidate/${inNginx(pushPaths.nginxSite)}"
+# shellcheck disable=SC2016 # expanded by the inner shell
+unshare --mount --propagation private -- /bin/sh -c 'mount --bind "$1" /etc/nginx && nginx -t -q' check "$candidate" ||
+    fail "nginx refuses the new configuration; the live one is unchanged"
 install_file "$work/tls.crt" ${pushPaths.tlsCertificate} 644 root root
 install_file "$work/secrets/${secretNames.tlsKey}" ${pushPaths.tlsKey} 600 root root
 install_file "$work/secrets/${secretNames.nginxSite}" ${pushPaths.nginxSite} 600 root root
-if ! nginx -t -q; then
-    for target in ${pushPaths.nginxSite} ${pushPaths.tlsCertificate} ${pushPaths.tlsKey}; do
-        if [ -f "$work/previous.$(basename "$target")" ]; then
-            cp -p -- "$work/previous.$(basename "$target")" "$target"
-        else
-            rm -f -- "$target"
-        fi
-    done
-    fail "nginx refuses the new configuration; the previous one is back in place"
-fi
+front=$(fingerprint ${pushPaths.nginxSite} ${pushPaths.tlsCertificate} ${pushPaths.tlsKey})
 if ! systemctl is-active --quiet nginx; then
     systemctl enable --now --quiet nginx
+    record nginx "$front"
     changed+=("nginx started")
-elif was_changed ${pushPaths.nginxSite} ${pushPaths.tlsCertificate} ${pushPaths.tlsKey}; then
+elif ! applied nginx "$front"; then
     systemctl reload nginx
+    record nginx "$front"
     changed+=("nginx reloaded")
 fi
 
@@ -377,7 +420,7 @@ systemctl disable --now --quiet mattermost-push-proxy.service 2>/dev/null || tru
 systemctl disable --quiet mattermost-push-firewall.service 2>/dev/null || true
 rm -f ${pushPaths.unit} ${firewallUnit}
 systemctl daemon-reload
-rm -rf ${pushPaths.nginxSite} ${pushPaths.tlsCertificate.replace(/\/[^/]+$/, "")}
+rm -rf ${pushPaths.nginxSite} ${nginxDirectory(pushPaths.tlsCertificate)}
 if systemctl is-active --quiet nginx; then
     nginx -t -q && systemctl reload nginx
 fi
@@ -391,7 +434,7 @@ if command -v firewall-cmd >/dev/null && firewall-cmd --permanent --get-zones | 
     firewall-cmd --permanent --delete-zone=${firewalldZone}
     firewall-cmd --reload
 fi
-rm -rf ${pushPaths.configDirectory} ${pushPaths.installDirectory}
+rm -rf ${pushPaths.configDirectory} ${pushPaths.installDirectory} ${pushPaths.stateDirectory}
 if getent passwd ${pushProxyUser} >/dev/null; then
     userdel ${pushProxyUser}
 fi

@@ -18,6 +18,8 @@ export const pushPaths = {
     tlsCertificate: "/etc/nginx/mattermost-push/tls.crt",
     tlsKey: "/etc/nginx/mattermost-push/tls.key",
     nftables: "/etc/mattermost-push-proxy/firewall.nft",
+    /** What provisioning last applied successfully, root's only: the next run compares the host against it. */
+    stateDirectory: "/var/lib/mattermost-push-proxy",
 } as const;
 
 /** The proxy listens here only: it has no TLS and no caller authentication of its own. */
@@ -127,7 +129,11 @@ export interface PushFrontInput {
     readonly certificatePath?: string;
     readonly keyPath?: string;
     readonly upstream?: string;
+    readonly logDirectory?: string;
 }
+
+/** The front's access log format: the request line and URI would carry the secret prefix, so neither is in it. */
+const pushFrontLogFormat = "mattermost_push";
 
 /**
  * The nginx TLS front (Mozilla intermediate, guideline 6.0): only the two endpoints Mattermost calls,
@@ -140,6 +146,7 @@ export function renderPushFrontNginx(input: PushFrontInput): string {
         limit_except POST {
             deny all;
         }
+        set $mattermost_push_endpoint ${endpoint};
         proxy_pass http://${upstream}/api/v1/${endpoint};
         proxy_http_version 1.1;
         proxy_set_header Host $host;
@@ -151,6 +158,10 @@ export function renderPushFrontNginx(input: PushFrontInput): string {
     }
 `;
     return `# Rendered by the mattermost Pulumi program (config/pushProxy.ts). Holds the secret prefix: mode 0600.
+# The endpoint a request reached stands in for its path, which holds the prefix.
+log_format ${pushFrontLogFormat} '$remote_addr [$time_local] $request_method $mattermost_push_endpoint $status '
+    '$body_bytes_sent $request_time upstream=$upstream_addr $upstream_status $upstream_response_time';
+
 server {
     listen ${input.listenPort ?? 443} ssl;
     server_name ${input.serverName};
@@ -167,7 +178,11 @@ server {
     ssl_session_cache shared:MattermostPush:10m;
     add_header Strict-Transport-Security "max-age=63072000" always;
 
-    access_log /var/log/nginx/mattermost-push.access.log;
+    set $mattermost_push_endpoint none;
+    access_log ${input.logDirectory ?? "/var/log/nginx"}/mattermost-push.access.log ${pushFrontLogFormat};
+    # nginx's error lines always name the request, prefix and all, and their format cannot change: they
+    # go nowhere. A failed upstream still shows in the access log (its status, address and timing).
+    error_log /dev/null;
 
 ${location("send_push")}
 ${location("ack")}

@@ -7,6 +7,7 @@
 import { spawn, spawnSync, type SpawnOptions } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { shellQuote } from "../../config/pushProxy";
 import { bridgedNamespaces, removeNamespaces } from "./netns";
 import { projectDir } from "./render";
 
@@ -190,12 +191,51 @@ export class PushTestHost {
             ["/var/lib/", "var-lib/"],
             ["/var/log/", "var-log/"],
             ["/run/", "run/"],
+            ["/usr/local/sbin/", "usr-local-sbin/"],
         ];
         const found = mounts.find(([prefix]) => vmPath.startsWith(prefix));
         if (!found) {
             throw new Error(`${vmPath} is not in the VM's private view`);
         }
         return path.join(this.root, found[1], vmPath.slice(found[0].length));
+    }
+
+    /**
+     * Puts a wrapper for `program` where provisioning finds it first (sudo's secure_path starts with
+     * /usr/local/sbin): it runs the bash text `before`, then the real program. Returns what undoes it.
+     */
+    interpose(program: string, before: string): () => void {
+        const wrapper = this.hostPath(`/usr/local/sbin/${program}`);
+        // The systemctl stand-in already lives there: it moves aside and stays the real one.
+        const aside = this.hostPath(`/usr/local/sbin/.interposed-${program}`);
+        const movedAside = fs.existsSync(wrapper);
+        if (movedAside) {
+            fs.renameSync(wrapper, aside);
+        }
+        const real = movedAside
+            ? `/usr/local/sbin/.interposed-${program}`
+            : ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+                  .map((directory) => path.join(directory, program))
+                  .find((candidate) => fs.existsSync(candidate));
+        if (!real) {
+            throw new Error(`${program} is not installed on the test VM`);
+        }
+        const text = ["#!/usr/bin/env bash", "set -euo pipefail", before, `exec ${real} "$@"`, ""].join("\n");
+        fs.writeFileSync(wrapper, text, { mode: 0o755 });
+        return () => {
+            fs.rmSync(wrapper);
+            if (movedAside) {
+                fs.renameSync(aside, wrapper);
+            }
+        };
+    }
+
+    /** `program` fails, as an interrupted step would, when called with exactly `args`; the rest runs. */
+    failWhen(program: string, args: string): () => void {
+        return this.interpose(
+            program,
+            `if [ "$*" = ${shellQuote(args)} ]; then echo "${program} $*: made to fail by the test" >&2; exit 1; fi`,
+        );
     }
 
     stop(): void {

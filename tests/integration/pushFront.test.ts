@@ -59,6 +59,11 @@ beforeAll(async () => {
 
     const proxyPort = await freePort();
     proxy = http.createServer((request, response) => {
+        // A proxy that dies mid-request, which nginx reports as an upstream error.
+        if (request.headers["x-test-drop"]) {
+            request.socket.destroy();
+            return;
+        }
         received.push({
             path: request.url ?? "",
             forwardedFor: request.headers["x-forwarded-for"] as string | undefined,
@@ -78,14 +83,15 @@ beforeAll(async () => {
         certificatePath: server.certificatePath,
         keyPath: server.keyPath,
         upstream: `127.0.0.1:${proxyPort}`,
-    }).replace("access_log /var/log/nginx/mattermost-push.access.log;", `access_log ${dir}/access.log;`);
+        logDirectory: dir,
+    });
     // The site goes into a minimal main config with a health server, as it would into the host's nginx.conf.
     fs.writeFileSync(path.join(dir, "site.conf"), site);
     fs.writeFileSync(
         path.join(dir, "nginx.conf"),
         `pid ${dir}/nginx.pid;\nerror_log stderr warn;\ndaemon off;\nevents {}\nhttp {\n` +
             `client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;\n` +
-            `include ${dir}/site.conf;\nserver { listen 127.0.0.1:${healthPort}; location = /healthz { return 200; } }\n}\n`,
+            `access_log ${dir}/main.access.log;\ninclude ${dir}/site.conf;\nserver { listen 127.0.0.1:${healthPort}; location = /healthz { return 200; } }\n}\n`,
     );
     nginx = await startNginx(path.join(dir, "nginx.conf"), healthPort);
 }, 60000);
@@ -119,6 +125,31 @@ describe("the push host's nginx front", () => {
 
     it("refuses anything but POST on the endpoints", async () => {
         expect((await post(`/${prefix}/api/v1/send_push`, {}, "GET")).status).toBe(403);
+    });
+
+    it("never writes the secret prefix to a log, for requests answered, refused and failed upstream", async () => {
+        const accessLog = /^\s*access_log ([^\s;]+)/m.exec(fs.readFileSync(path.join(dir, "site.conf"), "utf8"))![1];
+        const linesBefore = fs.existsSync(accessLog) ? fs.readFileSync(accessLog, "utf8").split("\n").length : 1;
+        expect((await post(`/${prefix}/api/v1/send_push`)).status).toBe(200);
+        expect((await post(`/${prefix}/api/v1/ack`, {}, "GET")).status).toBe(403);
+        expect((await post(`/${prefix}/metrics`)).status).toBe(404);
+        expect((await post(`/${prefix}/api/v1/send_push`, { "x-test-drop": "1" })).status).toBe(502);
+        // Everything nginx wrote: its output (the main error log) and the access logs; the configs hold the prefix.
+        const written = fs
+            .readdirSync(dir, { recursive: true, withFileTypes: true })
+            .filter((entry) => entry.isFile() && !entry.name.endsWith(".conf"))
+            .map((entry) => path.join(entry.parentPath, entry.name));
+        expect(written).toEqual(expect.arrayContaining([accessLog, path.join(dir, "nginx.log")]));
+        for (const file of written) {
+            expect([file, fs.readFileSync(file, "utf8").includes(prefix)]).toEqual([file, false]);
+        }
+        const lines = fs
+            .readFileSync(accessLog, "utf8")
+            .split("\n")
+            .slice(linesBefore - 1, -1);
+        expect(lines).toHaveLength(4);
+        // Without the path, the log still tells which endpoint failed upstream.
+        expect(lines.at(-1)).toMatch(/ send_push 502 /);
     });
 
     it("offers only TLS 1.2 and 1.3", () => {

@@ -58,17 +58,20 @@ function settingsFor(allowedCidrs: string[]): PushHostSettingsForPlan {
     };
 }
 
-function secretsFor(settings: PushHostSettingsForPlan): PushHostSecrets {
+function secretsFor(settings: PushHostSettingsForPlan, sitePrefix = prefix): PushHostSecrets {
     return {
         tlsKey: fs.readFileSync(server.keyPath, "utf8"),
-        nginxSite: renderPushHostSite(settings, prefix),
+        nginxSite: renderPushHostSite(settings, sitePrefix),
         appleAuthKey: appleKey,
         firebaseServiceAccount: firebaseAccount,
     };
 }
 
 /** What a `pulumi up` does on the VM: prepare, copy every staged file, provision with the secrets on stdin. */
-async function deploy(settings: PushHostSettingsForPlan): Promise<{ provision: Finished; processes: string[] }> {
+async function deploy(
+    settings: PushHostSettingsForPlan,
+    secrets = secretsFor(settings),
+): Promise<{ provision: Finished; processes: string[] }> {
     const files: StagedFile[] = renderStagedFiles(settings, server.certificate);
     const commands = renderPushHostCommands(files);
     const prepared = await host.ssh(commands.prepare);
@@ -96,7 +99,7 @@ async function deploy(settings: PushHostSettingsForPlan): Promise<{ provision: F
             await new Promise((resolve) => setTimeout(resolve, 20));
         }
     })();
-    const provision = await host.ssh(commands.provision, renderSecretBundle(secretsFor(settings)));
+    const provision = await host.ssh(commands.provision, renderSecretBundle(secrets));
     running = false;
     await sampling;
     return { provision, processes };
@@ -133,6 +136,38 @@ function push(client: Client, target: string): Promise<Finished> {
 }
 
 const vm = (vmPath: string) => host.hostPath(vmPath);
+const stagedFile = (settings: PushHostSettingsForPlan, name: string) =>
+    renderStagedFiles(settings, server.certificate).find((file) => file.name === name)!.content;
+/** The arguments of provision.sh's one call of `program` whose arguments start with `first`, read from the render. */
+function renderedCall(settings: PushHostSettingsForPlan, program: string, first: string): string {
+    const script = stagedFile(settings, "provision.sh");
+    const calls = [...script.matchAll(new RegExp(`^\\s*${program} (${first} [^|&;\\n]*?)\\s*$`, "gm"))].map(
+        (match) => match[1],
+    );
+    expect([program, first, calls.length]).toEqual([program, first, 1]);
+    return calls[0];
+}
+/** What `request` last answered, polled until it says OK or the time is up. */
+async function answerWithin(timeoutMs: number, request: () => Promise<Finished>): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let answer = await request();
+    while (!answer.stdout.endsWith(" 200") && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        answer = await request();
+    }
+    return answer.stdout;
+}
+/** Every file under a directory of the VM's, with its content. */
+function filesUnder(vmDirectory: string): [string, string][] {
+    const root = vm(vmDirectory);
+    return fs
+        .readdirSync(root, { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => {
+            const file = path.join(entry.parentPath, entry.name);
+            return [file, fs.readFileSync(file, "utf8")];
+        });
+}
 const fakeSystemdLog = () => fs.readFileSync(vm("/run/fake-systemd/log"), "utf8");
 const nftTable = () => host.inNamespace("host", ["nft", "--handle", "list", "table", "inet", "mattermost_push"]);
 
@@ -271,6 +306,7 @@ describe("provisioning the push VM over SSH", () => {
             "/etc/nginx/mattermost-push",
             pushPaths.configDirectory,
             pushPaths.installDirectory,
+            pushPaths.stateDirectory,
             stagingDirectory,
         ]) {
             expect([vmPath, fs.existsSync(vm(vmPath))]).toEqual([vmPath, false]);
@@ -283,5 +319,168 @@ describe("provisioning the push VM over SSH", () => {
         // nginx still runs (it is the host's), without the push site: 443 is closed.
         const front = await push("outside", `/${prefix}/api/v1/send_push`);
         expect(front.status).toBe(7); // curl: connection refused
+    });
+});
+
+describe("converging after a run that stopped part-way", () => {
+    let current: PushHostSettingsForPlan;
+    let currentPrefix = prefix;
+    const proxyUnit = path.basename(pushPaths.unit, ".service");
+    const proxyStarts = () =>
+        fakeSystemdLog()
+            .split("\n")
+            .filter((line) => line === `start ${proxyUnit}`).length;
+    /** The client inside the CIDRs the last converged run applied. */
+    const caller = (): Client =>
+        current.firewall.allowedCidrs.includes(`${clientAddresses.outside}/32`) ? "outside" : "allowed";
+    const proxyPid = () => fs.readFileSync(vm(`/run/fake-systemd/${proxyUnit}.pid`), "utf8").trim();
+
+    /** A run made to fail at one call, as an interrupted one would: it must fail, and nothing else. */
+    async function interrupted(
+        undo: () => void,
+        settings: PushHostSettingsForPlan,
+        secrets?: PushHostSecrets,
+    ): Promise<Finished> {
+        try {
+            return (await deploy(settings, secrets)).provision;
+        } finally {
+            undo();
+        }
+    }
+
+    beforeAll(async () => {
+        current = settingsFor(["10.91.0.8/29"]);
+        expect((await deploy(current)).provision).toMatchObject({ status: 0 });
+    });
+
+    it("never writes the secret prefix to a log, for requests answered, refused and failed", async () => {
+        const accessLog = vm(/^\s*access_log ([^\s;]+)/m.exec(renderPushHostSite(current, prefix))![1]);
+        const linesBefore = fs.readFileSync(accessLog, "utf8").split("\n").length;
+        expect((await push("allowed", `/${prefix}/api/v1/send_push`)).stdout).toMatch(/ 200$/);
+        expect((await push("allowed", `/${prefix}/metrics`)).stdout).toMatch(/ 404$/);
+        // A GET is refused by the front, which nginx reports as an error naming the request.
+        const get = await curl("allowed", [
+            "--cacert",
+            ca.certificatePath,
+            "--output",
+            "/dev/null",
+            "--write-out",
+            "%{http_code}",
+            `https://${hostAddress}/${prefix}/api/v1/send_push`,
+        ]);
+        expect(get.stdout).toBe("403");
+        // With the proxy down the front fails upstream, which nginx reports as an error naming the request.
+        expect(await host.ssh(`sudo -n systemctl stop ${proxyUnit}.service`)).toMatchObject({ status: 0 });
+        expect((await push("allowed", `/${prefix}/api/v1/send_push`)).stdout).toMatch(/ 502$/);
+        expect((await deploy(current)).provision.stdout).toContain(`${proxyUnit} restarted`);
+
+        const logs = [...filesUnder("/var/log/"), ...filesUnder("/run/fake-systemd/")];
+        expect(logs.map(([file]) => file)).toContain(accessLog);
+        for (const [file, content] of logs) {
+            expect([file, content.includes(prefix)]).toEqual([file, false]);
+        }
+        const accessLines = fs
+            .readFileSync(accessLog, "utf8")
+            .split("\n")
+            .slice(linesBefore - 1, -1);
+        expect(accessLines).toHaveLength(4);
+        // Without the path, the log still tells which endpoint failed upstream.
+        expect(accessLines.at(-1)).toMatch(/ send_push 502 /);
+    });
+
+    it("restarts the proxy on the next run when a run installed its new config and failed to restart it", async () => {
+        const next = { ...current, proxy: { ...current.proxy, throttlePerSec: current.proxy.throttlePerSec + 1 } };
+        const restart = renderedCall(next, "systemctl", "restart");
+        const pidBefore = proxyPid();
+        const failed = await interrupted(host.failWhen("systemctl", restart), next);
+        expect(failed.status).not.toBe(0);
+        // The new config is in place and the proxy still runs on the old one: what the next run finds.
+        expect(fs.readFileSync(vm(pushPaths.config), "utf8")).toBe(stagedFile(next, path.basename(pushPaths.config)));
+        expect(proxyPid()).toBe(pidBefore);
+
+        const starts = proxyStarts();
+        const rerun = await deploy(next);
+        expect(rerun.provision.status).toBe(0);
+        expect(proxyStarts()).toBe(starts + 1);
+        expect(proxyPid()).not.toBe(pidBefore);
+        current = next;
+    });
+
+    it("loads the firewall on the next run when a run installed the new rules and failed to load them", async () => {
+        const next = { ...current, firewall: { ...current.firewall, allowedCidrs: [`${clientAddresses.outside}/32`] } };
+        const load = renderedCall(next, "nft", "--file");
+        const failed = await interrupted(host.failWhen("nft", load), next);
+        expect(failed.status).not.toBe(0);
+        expect(fs.readFileSync(vm(pushPaths.nftables), "utf8")).toBe(stagedFile(next, "firewall.nft"));
+        expect((await nftTable()).stdout).toContain("10.91.0.8/29");
+
+        expect((await deploy(next)).provision.status).toBe(0);
+        const rules = (await nftTable()).stdout;
+        expect(rules).toContain(clientAddresses.outside);
+        expect(rules).not.toContain("10.91.0.8/29");
+        expect((await push("outside", `/${prefix}/api/v1/send_push`)).stdout).toBe('{"status":"OK"} 200');
+        current = next;
+    });
+
+    it("reloads the front on the next run when a run installed the new site and failed to reload nginx", async () => {
+        const nextPrefix = "Hn5TwQ2eRv8YkLp3sXc7bNm4dJg6FzAu";
+        const secrets = secretsFor(current, nextPrefix);
+        const reload = renderedCall(current, "systemctl", "reload");
+        const failed = await interrupted(host.failWhen("systemctl", reload), current, secrets);
+        expect(failed.status).not.toBe(0);
+        expect(fs.readFileSync(vm(pushPaths.nginxSite), "utf8")).toBe(secrets.nginxSite);
+        expect((await push(caller(), `/${prefix}/api/v1/send_push`)).stdout).toMatch(/ 200$/);
+
+        expect((await deploy(current, secrets)).provision.status).toBe(0);
+        // A reload only signals nginx, which then starts workers on the new site.
+        expect(await answerWithin(5000, () => push(caller(), `/${nextPrefix}/api/v1/send_push`))).toBe(
+            '{"status":"OK"} 200',
+        );
+        expect((await push(caller(), `/${prefix}/api/v1/send_push`)).stdout).toMatch(/ 404$/);
+        currentPrefix = nextPrefix;
+    });
+
+    it("never puts rules nft refuses where the boot unit loads them", async () => {
+        // Overlapping intervals: nft refuses them only when it loads them.
+        const outside = clientAddresses.outside;
+        const refused = {
+            ...current,
+            firewall: { ...current.firewall, allowedCidrs: [`${outside}/32`, `${outside}/29`] },
+        };
+        const liveBefore = fs.readFileSync(vm(pushPaths.nftables), "utf8");
+        const rulesBefore = (await nftTable()).stdout;
+        const run = await deploy(refused, secretsFor(refused, currentPrefix));
+        expect(run.provision.status).not.toBe(0);
+        expect(run.provision.stderr).toContain("nft");
+        expect(fs.readFileSync(vm(pushPaths.nftables), "utf8")).toBe(liveBefore);
+        expect((await nftTable()).stdout).toBe(rulesBefore);
+    });
+
+    it("checks a new front with nginx before it replaces the live one", async () => {
+        const liveKey = vm(pushPaths.tlsKey);
+        const keyBefore = fs.readFileSync(liveKey, "utf8");
+        const keyWhenChecked = path.join(dir, "key-when-checked");
+        // A key that is not the certificate's: nginx refuses the candidate.
+        const otherKey = spawnSync("openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"], {
+            encoding: "utf8",
+        }).stdout;
+        expect(otherKey).toContain("PRIVATE KEY");
+        const recording = host.interpose("nginx", `if [ "\${1:-}" = -t ]; then cp ${liveKey} ${keyWhenChecked}; fi`);
+        const run = await interrupted(recording, current, { ...secretsFor(current, currentPrefix), tlsKey: otherKey });
+        expect(run.status).not.toBe(0);
+        expect(run.stderr).toContain("nginx");
+        // While nginx checked the new key, the live place still held the old one.
+        expect(fs.readFileSync(keyWhenChecked, "utf8")).toBe(keyBefore);
+        expect(fs.readFileSync(liveKey, "utf8")).toBe(keyBefore);
+        expect((await push(caller(), `/${currentPrefix}/api/v1/send_push`)).stdout).toBe('{"status":"OK"} 200');
+    });
+
+    it("changes nothing on the run after it has converged", async () => {
+        const secrets = secretsFor(current, currentPrefix);
+        expect((await deploy(current, secrets)).provision.status).toBe(0);
+        const logBefore = fakeSystemdLog();
+        const again = await deploy(current, secrets);
+        expect(again.provision).toMatchObject({ status: 0, stdout: "mattermost-push provision: 0 change(s)\n" });
+        expect(fakeSystemdLog()).toBe(logBefore);
     });
 });

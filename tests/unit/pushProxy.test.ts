@@ -6,6 +6,7 @@ import {
     pushPaths,
     renderFirewalldScript,
     renderNftables,
+    renderPushFrontNginx,
     renderPushProxyConfig,
     renderPushProxyUnit,
     renderUfwScript,
@@ -62,6 +63,36 @@ describe("the push proxy's own files", () => {
             expect(unit.split("\n")).toContain(line);
         }
         expect(pushPaths.config.startsWith("/")).toBe(true);
+    });
+});
+
+describe("the push host's nginx front", () => {
+    const site = renderPushFrontNginx({ serverName: "push.example.com", prefix: "secret", sendTimeoutSec: 30 });
+    // The nginx variables that hold the path: the request line, the URI in its forms, and the Referer.
+    const pathBearing =
+        /^(request|request_uri|uri|document_uri|request_filename|args|query_string|arg_\w+|http_referer)$/;
+    // What nginx logs in when access_log names no format.
+    const combined = '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer"';
+
+    it("logs every request in a format without the path, which holds the secret prefix", () => {
+        const formats = new Map(
+            [...site.matchAll(/^\s*log_format (\S+) ((?:'[^']*'\s*)+);/gm)].map((match) => [match[1], match[2]]),
+        );
+        const accessLogs = [...site.matchAll(/^\s*access_log ([^;]+);/gm)].map((match) => match[1].split(/\s+/));
+        expect(accessLogs.length).toBeGreaterThan(0);
+        for (const [target, format] of accessLogs) {
+            expect(target).not.toBe("off");
+            const variables = [...(format ? (formats.get(format) ?? "") : combined).matchAll(/\$(\w+)/g)].map(
+                (match) => match[1],
+            );
+            expect(variables.length).toBeGreaterThan(0);
+            expect(variables.filter((name) => pathBearing.test(name))).toEqual([]);
+        }
+    });
+
+    it("sends its error lines, which always name the request, nowhere", () => {
+        const server = site.slice(site.indexOf("server {"));
+        expect([...server.matchAll(/^\s*error_log ([^;]+);/gm)].map((match) => match[1])).toEqual(["/dev/null"]);
     });
 });
 
