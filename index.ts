@@ -163,6 +163,9 @@ if (config.deprovision) {
             allowList: config.deprovision.allowList,
             dryRun: config.deprovision.dryRun,
             maxPerRun: config.deprovision.maxPerRun,
+            maxFractionPerRun: config.deprovision.maxFractionPerRun,
+            maxDirectoryShrink: config.deprovision.maxDirectoryShrink,
+            acceptDirectorySize: config.deprovision.acceptDirectorySize,
         },
         opts,
     );

@@ -23,7 +23,24 @@ export interface DeprovisioningArgs {
     readonly authService: "gitlab" | "openid";
     readonly allowList: readonly string[];
     readonly dryRun: boolean;
+    /** The most one run may deactivate, however large the chat. */
     readonly maxPerRun: number;
+    /** The share of the SSO accounts one run may deactivate; absent, the job's default (5%). */
+    readonly maxFractionPerRun?: number;
+    /** How far Keycloak's enabled users may shrink against the last good run; absent, the job's 5%. */
+    readonly maxDirectoryShrink?: number;
+    /**
+     * The one-off override of the shrink check: the number of enabled Keycloak users an operator has
+     * checked. It lets through only a view of exactly that size, so left set it lets no later shrink by.
+     */
+    readonly acceptDirectorySize?: number;
+}
+
+/** Only the settings given: the job's own defaults stand for the others, so they live in one place. */
+function optionalEnv(values: Record<string, number | undefined>): k8s.types.input.core.v1.EnvVar[] {
+    return Object.entries(values).flatMap(([name, value]) =>
+        value === undefined ? [] : [{ name, value: String(value) }],
+    );
 }
 
 /** A run may take this long; the next one is never started while it lasts. */
@@ -33,7 +50,8 @@ const deadlineSeconds = 240;
  * The job that shuts out people disabled in or removed from AD (DESIGN decision 9), every few minutes:
  * scripts/deprovision.ts, transpiled into a ConfigMap and run in a pinned Node image. It acts in
  * Keycloak as a service account with four realm-management roles, and in Mattermost with a system-admin
- * bot's token, both from a Secret; it needs no Kubernetes API.
+ * bot's token, both from a Secret; it needs no Kubernetes API: the last good run's view of the directory,
+ * which the next run compares with, is kept as a Mattermost preference of that bot.
  */
 export class Deprovisioning extends pulumi.ComponentResource {
     public readonly cronJob: k8s.batch.v1.CronJob;
@@ -99,6 +117,11 @@ export class Deprovisioning extends pulumi.ComponentResource {
                                                 { name: "ALLOW_LIST", value: args.allowList.join(",") },
                                                 { name: "DRY_RUN", value: String(args.dryRun) },
                                                 { name: "MAX_PER_RUN", value: String(args.maxPerRun) },
+                                                ...optionalEnv({
+                                                    MAX_FRACTION_PER_RUN: args.maxFractionPerRun,
+                                                    MAX_DIRECTORY_SHRINK: args.maxDirectoryShrink,
+                                                    ACCEPT_DIRECTORY_SIZE: args.acceptDirectorySize,
+                                                }),
                                                 { name: "DEADLINE_SECONDS", value: String(deadlineSeconds) },
                                             ],
                                             envFrom: [{ secretRef: { name: credentials.metadata.name } }],

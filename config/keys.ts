@@ -461,7 +461,25 @@ export const configKeys = {
         type: "integer",
         default: 20,
         description:
-            "Most accounts one run may deactivate; more and it refuses and reports, so a broken directory cannot empty the chat.",
+            "Most accounts one run may deactivate, however large the chat; more and it refuses and reports, so a broken directory cannot empty the chat.",
+    },
+    deprovisionMaxPercentPerRun: {
+        type: "integer",
+        default: 5,
+        description:
+            "Share of the SSO accounts, in percent, one run may deactivate (at least 3 accounts, at most `deprovisionMaxPerRun`); more and it refuses and reports.",
+    },
+    deprovisionMaxDirectoryShrinkPercent: {
+        type: "integer",
+        default: 5,
+        description:
+            "How far, in percent, the enabled people in Keycloak may shrink against the last good run (and always by 3); more and the job deactivates nobody and says so, since a directory that suddenly shows fewer people is more likely broken than emptied.",
+    },
+    deprovisionAcceptDirectorySize: {
+        type: "string",
+        default: "",
+        description:
+            "One-off override of that shrink check, after you have checked the people really left: the number of enabled people the refusal named. Only a view of exactly that size passes; unset it after the run.",
     },
     incomingWebhooks: {
         type: "array",

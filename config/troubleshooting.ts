@@ -237,6 +237,19 @@ export const badInputs: readonly BadInput[] = [
             'mattermost:mattermostSettings: ServiceSettings.EnableDeveloper=true shows every JavaScript error to every user and is meant for development, and is refused in a production stack. Remove it, or accept it deliberately by adding "ServiceSettings.EnableDeveloper" to mattermost:mattermostWeakerSettings.',
     },
     {
+        problem: "A deprovisioning share that would let one run empty the chat",
+        base: "test",
+        change: { deprovisionMaxPercentPerRun: "100" },
+        message: 'mattermost:deprovisionMaxPercentPerRun: "100" must be a whole number from 1 to 50.',
+    },
+    {
+        problem: "A deprovisioning override that is not a number of people",
+        base: "test",
+        change: { deprovisionAcceptDirectorySize: "850 people" },
+        message:
+            'mattermost:deprovisionAcceptDirectorySize: "850 people" is not a number of people. Give the number the job\'s refusal named, e.g. 850, or leave it empty.',
+    },
+    {
         problem: "An in-cluster database in production",
         base: "prod",
         change: { databaseMode: "inCluster" },

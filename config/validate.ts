@@ -174,6 +174,11 @@ export interface StackSettings {
         readonly allowList: readonly string[];
         readonly dryRun: boolean;
         readonly maxPerRun: number;
+        /** Fractions of the SSO accounts and of the last good directory view (percent / 100). */
+        readonly maxFractionPerRun: number;
+        readonly maxDirectoryShrink: number;
+        /** The one-off override of the shrink check, when set. */
+        readonly acceptDirectorySize?: number;
         /** Without the Mattermost token the CronJob is created suspended. */
         readonly hasToken: boolean;
     };
@@ -242,6 +247,11 @@ const fieldSchemas = {
     ),
     integrationCreators: oneOf(["admins", "everyone"]),
     deprovisionMaxPerRun: integer(1, 10000),
+    deprovisionMaxPercentPerRun: integer(1, 50),
+    deprovisionMaxDirectoryShrinkPercent: integer(1, 50),
+    deprovisionAcceptDirectorySize: z.string().regex(/^(|\d{1,7})$/, {
+        error: "is not a number of people. Give the number the job's refusal named, e.g. 850, or leave it empty",
+    }),
     nginxCpuRequest: quantity,
     nginxMemoryRequest: quantity,
     nginxCpuLimit: quantity,
@@ -732,6 +742,15 @@ export function validateStackConfig(
             `${fullKey("incomingWebhooks")}: is set but mattermostAdminToken is not, so the webhooks are not created yet. Set the token once Mattermost runs: pulumi config set --secret mattermostAdminToken`,
         );
     }
+    if (
+        has("deprovisionSchedule", "deprovisionAcceptDirectorySize") &&
+        f.deprovisionSchedule &&
+        f.deprovisionAcceptDirectorySize
+    ) {
+        warnings.push(
+            `${fullKey("deprovisionAcceptDirectorySize")}: is set, so the deprovisioning job accepts a directory of exactly ${f.deprovisionAcceptDirectorySize} enabled people however far it shrank. Unset it once the job has run: pulumi config rm deprovisionAcceptDirectorySize`,
+        );
+    }
     if (has("deprovisionSchedule") && f.deprovisionSchedule && !raw.mattermostAdminToken) {
         warnings.push(
             `${fullKey("mattermostAdminToken")}: is not set, so the deprovisioning job is created suspended: people disabled in AD keep their Mattermost sessions. Once Mattermost runs, make the token with the commands of the stack output adminTokenCommands (README, section The admin token) and set it: pulumi config set --secret mattermostAdminToken`,
@@ -914,6 +933,11 @@ export function validateStackConfig(
                       allowList: f.deprovisionAllowList,
                       dryRun: f.deprovisionDryRun,
                       maxPerRun: f.deprovisionMaxPerRun,
+                      maxFractionPerRun: f.deprovisionMaxPercentPerRun / 100,
+                      maxDirectoryShrink: f.deprovisionMaxDirectoryShrinkPercent / 100,
+                      acceptDirectorySize: f.deprovisionAcceptDirectorySize
+                          ? Number(f.deprovisionAcceptDirectorySize)
+                          : undefined,
                       hasToken: Boolean(raw.mattermostAdminToken),
                   }
                 : undefined,

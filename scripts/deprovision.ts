@@ -12,16 +12,26 @@
  * Keycloak's at every login, lower-cased); (d) logs the disabled users out of Keycloak, then (e)
  * deactivates the accounts whose Keycloak user is disabled or gone (which revokes their sessions and
  * tokens and disables their bots); (f) reports the accounts whose id no longer exists in Keycloak; (g)
- * never touches local accounts or the allow-list. A broken directory must not empty the chat: it changes
- * nothing when Keycloak shows every AD user disabled (what Keycloak answers when it cannot reach AD), when
- * every SSO account would go, or when more than `maxPerRun` would. It stops at the deadline and ends with
- * one JSON summary line. A failed run is retried by the next one; a repeated run changes nothing. Node's
- * standard library only, so the ConfigMap holds the whole program.
+ * never touches local accounts or the allow-list.
+ *
+ * A broken directory must not empty the chat. Keycloak's users are read twice, before and after
+ * Mattermost's, each read checked against Keycloak's count taken before and after it, and the two reads
+ * must agree: a page cut short or a user removed while the pages were read (which shifts everyone after
+ * them off the page they were on, so that one person seems gone) fails the run. It then changes nothing
+ * when Keycloak shows every AD user disabled (what Keycloak answers when it cannot reach AD), when every
+ * SSO account would go, when Keycloak's enabled users shrank by more than a fraction since the last good
+ * run, or when more would go than the per-run limit: a fraction of the SSO accounts, at least a few, at
+ * most `maxPerRun`. The last good run's view is kept in Mattermost, as a preference of the account whose
+ * token the job holds (the only store the job can write: its network policy lets it reach Keycloak and
+ * nginx only, and it has no Kubernetes token). It stops at the deadline and ends with one JSON summary
+ * line. A failed or refused run exits non-zero and is retried by the next one; a repeated run changes
+ * nothing. Node's standard library only, so the ConfigMap holds the whole program.
  *
  * Configuration, from the environment: KEYCLOAK_URL (with /auth), KEYCLOAK_REALM, KEYCLOAK_CLIENT_ID,
  * KEYCLOAK_CLIENT_SECRET, KEYCLOAK_ID_ATTRIBUTE, MATTERMOST_URL, MATTERMOST_TOKEN, MATTERMOST_AUTH_SERVICE
  * (gitlab or openid), ALLOW_LIST (usernames, comma-separated), DRY_RUN (true/false), MAX_PER_RUN,
- * DEADLINE_SECONDS.
+ * MAX_FRACTION_PER_RUN (0.05), MAX_DIRECTORY_SHRINK (0.05), ACCEPT_DIRECTORY_SIZE (the one-off override of
+ * the shrink check: the number of enabled Keycloak users the operator has checked), DEADLINE_SECONDS.
  */
 
 export interface DeprovisionOptions {
@@ -35,9 +45,35 @@ export interface DeprovisionOptions {
     readonly authService: "gitlab" | "openid";
     readonly allowList: readonly string[];
     readonly dryRun: boolean;
+    /** The most one run may deactivate, however large the chat. */
     readonly maxPerRun: number;
+    /** The share of the SSO accounts one run may deactivate (never fewer than `minimumPerRun`). */
+    readonly maxFractionPerRun?: number;
+    /** The share by which Keycloak's enabled users may shrink against the last good run. */
+    readonly maxDirectoryShrink?: number;
+    /** The enabled users an operator has checked: a view of exactly this many passes the shrink check. */
+    readonly acceptDirectorySize?: number;
     readonly deadlineMs: number;
     readonly pageSize?: number;
+}
+
+export const defaultMaxFractionPerRun = 0.05;
+export const defaultMaxDirectoryShrink = 0.05;
+/**
+ * However small the chat, one run may deactivate this many (if `maxPerRun` allows): a few people leaving
+ * on one day must not block a small chat, where a fraction rounds to nothing; a run never takes everyone.
+ */
+export const minimumPerRun = 3;
+
+/** Where the last good run's view is kept: a preference of the job's own Mattermost account. */
+export const lastGoodPreference = { category: "deprovisioning", name: "last_good_run" } as const;
+
+/** What the last good run saw of the directory. */
+export interface DirectoryView {
+    readonly enabledUsers: number;
+    readonly users: number;
+    /** When this view was first seen (later runs with the same view do not write it again). */
+    readonly at: string;
 }
 
 export interface Summary {
@@ -45,8 +81,15 @@ export interface Summary {
     readonly dryRun: boolean;
     readonly outcome: "ok" | "refused" | "failed";
     readonly keycloakUsers: number;
+    readonly enabledKeycloakUsers: number;
     readonly mattermostSsoAccounts: number;
     readonly localAccountsIgnored: number;
+    /** How many this run could deactivate. */
+    readonly perRunLimit: number;
+    /** The last good run's view, as read from Mattermost before this run; null before the first. */
+    readonly lastGood: DirectoryView | null;
+    /** Whether this run wrote its view as the new last good one. */
+    readonly recordedAsGood: boolean;
     readonly allowListed: readonly string[];
     /** Accounts whose Keycloak user is disabled. */
     readonly disabled: readonly string[];
@@ -85,14 +128,32 @@ interface MattermostUser {
     delete_at: number;
     is_bot?: boolean;
 }
+interface Preference {
+    user_id: string;
+    category: string;
+    name: string;
+    value: string;
+}
 
 class ApiError extends Error {}
 
 type Call = (method: string, url: string, headers: Record<string, string>, body?: string) => Promise<unknown>;
 
+const isCount = (value: unknown): value is number =>
+    typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+
+async function keycloakCount(call: Call, admin: string, headers: Record<string, string>): Promise<number> {
+    const count = await call("GET", `${admin}/users/count`, headers);
+    if (!isCount(count)) {
+        throw new ApiError(`Keycloak's user count answered ${JSON.stringify(count)}, not a number, so nothing changed`);
+    }
+    return count;
+}
+
 /**
- * Every Keycloak user, page by page, checked against Keycloak's own count: a page cut short (a proxy, a
- * timeout, a restarting pod) would otherwise end the list early and make everyone after it look removed.
+ * Every Keycloak user, page by page, checked against Keycloak's own count before and after: a page cut
+ * short (a proxy, a timeout, a restarting pod) would otherwise end the list early, and a user removed
+ * while the pages are read shifts the next one off its page; either makes someone look removed.
  */
 async function readKeycloakUsers(
     call: Call,
@@ -100,15 +161,20 @@ async function readKeycloakUsers(
     headers: Record<string, string>,
     pageSize: number,
 ): Promise<KeycloakUser[]> {
-    const expected = (await call("GET", `${admin}/users/count`, headers)) as number;
+    const expected = await keycloakCount(call, admin, headers);
     const users: KeycloakUser[] = [];
     for (let first = 0; ; first += pageSize) {
-        const page = (await call(
+        const page = await call(
             "GET",
             `${admin}/users?briefRepresentation=false&first=${first}&max=${pageSize}`,
             headers,
-        )) as KeycloakUser[];
-        users.push(...page);
+        );
+        if (!Array.isArray(page) || page.length > pageSize) {
+            throw new ApiError(
+                `Keycloak answered a page of users that is not a list of at most ${pageSize}, so nothing changed`,
+            );
+        }
+        users.push(...(page as KeycloakUser[]));
         if (page.length < pageSize) {
             break;
         }
@@ -118,7 +184,38 @@ async function readKeycloakUsers(
             `Keycloak listed ${users.length} users but counts ${expected}: a page came back short, so nothing changed`,
         );
     }
+    const after = await keycloakCount(call, admin, headers);
+    if (after !== expected) {
+        throw new ApiError(
+            `Keycloak counted ${expected} users before its list and ${after} after: the directory changed while it was read, so nothing changed; the next run reads it again`,
+        );
+    }
+    // A user removed while the pages were read and another added leave the count as it was, but the
+    // shift can show one user twice.
+    if (new Set(users.map((user) => user.id)).size !== users.length) {
+        throw new ApiError(
+            "Keycloak listed a user twice: the directory changed while it was read, so nothing changed; the next run reads it again",
+        );
+    }
     return users;
+}
+
+/** What decides who is deactivated; two reads of the directory must agree on it. */
+function fingerprint(users: readonly KeycloakUser[], idAttribute: string): Set<string> {
+    return new Set(
+        users.map((user) =>
+            JSON.stringify([
+                user.id,
+                user.enabled,
+                [...(user.attributes?.[idAttribute] ?? [])].sort(),
+                user.email?.toLowerCase() ?? "",
+            ]),
+        ),
+    );
+}
+
+function differences(a: Set<string>, b: Set<string>): number {
+    return [...a].filter((entry) => !b.has(entry)).length + [...b].filter((entry) => !a.has(entry)).length;
 }
 
 /** The id Mattermost's GitLab provider takes: a positive int64, as the realm's user profile declares it. */
@@ -127,6 +224,25 @@ function usersWithoutValidId(users: readonly KeycloakUser[], idAttribute: string
         .filter((user) => !(user.attributes?.[idAttribute] ?? []).some((id) => /^[1-9][0-9]{0,17}$/.test(id)))
         .map((user) => user.username);
 }
+
+function parseView(value: string): DirectoryView | undefined {
+    try {
+        const view = JSON.parse(value) as Partial<DirectoryView>;
+        if (isCount(view.enabledUsers) && isCount(view.users) && typeof view.at === "string") {
+            return { enabledUsers: view.enabledUsers, users: view.users, at: view.at };
+        }
+    } catch {
+        // Reported below as unreadable.
+    }
+    return undefined;
+}
+
+/** The per-run limit: a fraction of the chat's SSO accounts, at least a few, at most `maxPerRun`. */
+export function perRunLimit(ssoAccounts: number, maxPerRun: number, fraction: number): number {
+    return Math.min(maxPerRun, Math.max(minimumPerRun, Math.floor(fraction * ssoAccounts)));
+}
+
+const percent = (part: number, whole: number) => `${Math.round((100 * part) / whole)}%`;
 
 /** fetch's own error says only "fetch failed"; its cause says why (refused, reset, no such host). */
 function unreachable(error: unknown): string {
@@ -139,8 +255,17 @@ export async function deprovision(options: DeprovisionOptions): Promise<Summary>
     const started = Date.now();
     const deadline = AbortSignal.timeout(options.deadlineMs);
     const pageSize = options.pageSize ?? 100;
-    const counts = { keycloakUsers: 0, mattermostSsoAccounts: 0, localAccountsIgnored: 0 };
+    const fraction = options.maxFractionPerRun ?? defaultMaxFractionPerRun;
+    const shrink = options.maxDirectoryShrink ?? defaultMaxDirectoryShrink;
+    const counts = {
+        keycloakUsers: 0,
+        enabledKeycloakUsers: 0,
+        mattermostSsoAccounts: 0,
+        localAccountsIgnored: 0,
+        perRunLimit: 0,
+    };
     const found = {
+        lastGood: null as DirectoryView | null,
         allowListed: [] as string[],
         disabled: [] as string[],
         orphans: [] as string[],
@@ -148,7 +273,7 @@ export async function deprovision(options: DeprovisionOptions): Promise<Summary>
         syncResults: [] as unknown[],
         withoutValidId: [] as string[],
     };
-    const done = { deactivated: [] as string[], loggedOutOfKeycloak: [] as string[] };
+    const done = { recordedAsGood: false, deactivated: [] as string[], loggedOutOfKeycloak: [] as string[] };
     const summary = (outcome: Summary["outcome"], error?: string): Summary => ({
         event: "deprovision-summary",
         dryRun: options.dryRun,
@@ -183,6 +308,32 @@ export async function deprovision(options: DeprovisionOptions): Promise<Summary>
         )) as { access_token: string };
         const admin = `${keycloak}/admin/realms/${options.realm}`;
         const asKeycloak = { authorization: `Bearer ${token.access_token}` };
+        const mattermost = options.mattermostUrl.replace(/\/+$/, "");
+        const asMattermost = { authorization: `Bearer ${options.mattermostToken}` };
+
+        // The last good view first: a run that cannot read it cannot tell a shrunken directory, so it
+        // fails rather than runs as if it were the first.
+        const me = (await call("GET", `${mattermost}/api/v4/users/me`, asMattermost)) as { id: string };
+        // An account without preferences gets JSON null (the server's nil list), not [].
+        const preferences = (await call("GET", `${mattermost}/api/v4/users/me/preferences`, asMattermost)) ?? [];
+        if (!Array.isArray(preferences)) {
+            throw new ApiError(
+                "Mattermost answered its preferences with something that is not a list, so nothing changed",
+            );
+        }
+        const stored = (preferences as Preference[]).find(
+            (preference) =>
+                preference.category === lastGoodPreference.category && preference.name === lastGoodPreference.name,
+        );
+        if (stored) {
+            const view = parseView(stored.value);
+            if (!view && options.acceptDirectorySize === undefined) {
+                throw new ApiError(
+                    `the last good run's view kept in Mattermost (preference ${lastGoodPreference.category}/${lastGoodPreference.name} of the job's account) is unreadable, so nothing changed: check the directory, then set deprovisionAcceptDirectorySize to the number of enabled Keycloak users for one run`,
+                );
+            }
+            found.lastGood = view ?? null;
+        }
 
         // (a) AD's latest changes first (disabled flags come with them), then everything is read.
         const providers = (await call(
@@ -202,22 +353,35 @@ export async function deprovision(options: DeprovisionOptions): Promise<Summary>
         // (b) Read everything before changing anything: a failed read leaves no half-done run.
         const keycloakUsers = await readKeycloakUsers(call, admin, asKeycloak, pageSize);
         counts.keycloakUsers = keycloakUsers.length;
+        counts.enabledKeycloakUsers = keycloakUsers.filter((user) => user.enabled).length;
         if (options.authService === "gitlab") {
             found.withoutValidId.push(...usersWithoutValidId(keycloakUsers, options.idAttribute));
         }
-        const mattermost = options.mattermostUrl.replace(/\/+$/, "");
-        const asMattermost = { authorization: `Bearer ${options.mattermostToken}` };
-        const accounts: MattermostUser[] = [];
+        const accounts = new Map<string, MattermostUser>();
         for (let page = 0; ; page += 1) {
             const users = (await call(
                 "GET",
                 `${mattermost}/api/v4/users?active=true&page=${page}&per_page=${pageSize}`,
                 asMattermost,
             )) as MattermostUser[];
-            accounts.push(...users);
+            // An account activated while the pages are read shifts the next one onto the following page.
+            for (const user of users) {
+                accounts.set(user.id, user);
+            }
             if (users.length < pageSize) {
                 break;
             }
+        }
+        // Read again after Mattermost: what changed in between, or while the first read was paged, shows
+        // as a difference, and a person a shifted page hid from one read is in the other.
+        const changed = differences(
+            fingerprint(keycloakUsers, options.idAttribute),
+            fingerprint(await readKeycloakUsers(call, admin, asKeycloak, pageSize), options.idAttribute),
+        );
+        if (changed > 0) {
+            throw new ApiError(
+                `Keycloak's two reads of its ${keycloakUsers.length} users differ in ${changed}: the directory changed while it was read, so nothing changed; the next run reads it again`,
+            );
         }
 
         // (c) Each SSO account's Keycloak user, by the numeric id (OpenID Connect may key on the subject),
@@ -243,7 +407,7 @@ export async function deprovision(options: DeprovisionOptions): Promise<Summary>
             return account.email ? byEmail.get(account.email.toLowerCase()) : undefined;
         };
         const toDeactivate: { account: MattermostUser; keycloakUser?: KeycloakUser }[] = [];
-        for (const account of accounts) {
+        for (const account of accounts.values()) {
             if (account.delete_at !== 0 || account.is_bot) {
                 continue;
             }
@@ -265,6 +429,8 @@ export async function deprovision(options: DeprovisionOptions): Promise<Summary>
                 toDeactivate.push({ account, keycloakUser });
             }
         }
+        counts.perRunLimit = perRunLimit(counts.mattermostSsoAccounts, options.maxPerRun, fraction);
+
         const federated = keycloakUsers.filter((user) => user.federationLink);
         if (federated.length > 0 && federated.every((user) => !user.enabled)) {
             // Keycloak answers this way when it cannot reach AD: each AD user as disabled, read-only.
@@ -280,10 +446,26 @@ export async function deprovision(options: DeprovisionOptions): Promise<Summary>
                 `every one of the ${candidates} SSO accounts would be deactivated: Keycloak's user list looks broken (a directory outage?), so nothing changed. If all of them really left, deactivate them in Mattermost by hand`,
             );
         }
-        if (toDeactivate.length > options.maxPerRun) {
+        // Checked even when nobody would go: a shrunken view recorded as good would hide the next shrink.
+        // A few people may always go, or a small directory could not lose one person a run.
+        const last = found.lastGood;
+        if (last && options.acceptDirectorySize !== counts.enabledKeycloakUsers) {
+            const fewer = last.enabledUsers - counts.enabledKeycloakUsers;
+            if (fewer > Math.max(minimumPerRun, Math.floor(shrink * last.enabledUsers))) {
+                const stale =
+                    options.acceptDirectorySize === undefined
+                        ? ""
+                        : ` (deprovisionAcceptDirectorySize is ${options.acceptDirectorySize}, which is not this view)`;
+                return summary(
+                    "refused",
+                    `Keycloak shows ${counts.enabledKeycloakUsers} enabled users, ${fewer} (${percent(fewer, last.enabledUsers)}) fewer than the ${last.enabledUsers} of the last good run (seen first at ${last.at}), more than the ${percent(shrink, 1)} allowed: its view of the directory looks cut short (an LDAP filter or base DN, a lost import, an outage?), so nothing changed. If those people really left or were disabled, accept this view for one run: set deprovisionAcceptDirectorySize to ${counts.enabledKeycloakUsers}, and unset it after${stale}`,
+                );
+            }
+        }
+        if (toDeactivate.length > counts.perRunLimit) {
             return summary(
                 "refused",
-                `${toDeactivate.length} accounts would be deactivated, more than the ${options.maxPerRun} allowed in one run: check the directory, then raise deprovisionMaxPerRun`,
+                `${toDeactivate.length} accounts would be deactivated, more than the ${counts.perRunLimit} allowed in one run (${percent(fraction, 1)} of the ${counts.mattermostSsoAccounts} SSO accounts, at least ${Math.min(minimumPerRun, options.maxPerRun)}, at most deprovisionMaxPerRun ${options.maxPerRun}): check the directory; if they really left, raise deprovisionMaxFractionPerRun (and deprovisionMaxPerRun if need be) for one run`,
             );
         }
         if (options.dryRun) {
@@ -300,6 +482,23 @@ export async function deprovision(options: DeprovisionOptions): Promise<Summary>
             await call("DELETE", `${mattermost}/api/v4/users/${account.id}`, asMattermost);
             done.deactivated.push(account.username);
         }
+
+        // Only a run that passed every check moves the last good view; an unchanged one is not rewritten
+        // (each write is an audit record in Mattermost).
+        if (last?.enabledUsers !== counts.enabledKeycloakUsers || last.users !== counts.keycloakUsers) {
+            const view: DirectoryView = {
+                enabledUsers: counts.enabledKeycloakUsers,
+                users: counts.keycloakUsers,
+                at: new Date().toISOString(),
+            };
+            await call(
+                "PUT",
+                `${mattermost}/api/v4/users/me/preferences`,
+                { ...asMattermost, "content-type": "application/json" },
+                JSON.stringify([{ user_id: me.id, ...lastGoodPreference, value: JSON.stringify(view) }]),
+            );
+            done.recordedAsGood = true;
+        }
         return summary("ok");
     } catch (error) {
         const message =
@@ -310,6 +509,25 @@ export async function deprovision(options: DeprovisionOptions): Promise<Summary>
                   : unreachable(error);
         return summary("failed", message);
     }
+}
+
+/** A number from the environment, refused rather than read as NaN (which would turn a limit off). */
+function numberFrom(
+    environment: NodeJS.ProcessEnv,
+    name: string,
+    fallback: number | undefined,
+    valid: (value: number) => boolean,
+    what: string,
+): number | undefined {
+    const text = environment[name];
+    if (text === undefined || text === "") {
+        return fallback;
+    }
+    const value = Number(text);
+    if (!/^\s*[0-9.]+\s*$/.test(text) || !valid(value)) {
+        throw new Error(`${name} is ${text}, not ${what}`);
+    }
+    return value;
 }
 
 export function optionsFromEnvironment(environment: NodeJS.ProcessEnv): DeprovisionOptions {
@@ -324,6 +542,8 @@ export function optionsFromEnvironment(environment: NodeJS.ProcessEnv): Deprovis
     if (authService !== "gitlab" && authService !== "openid") {
         throw new Error(`MATTERMOST_AUTH_SERVICE is ${authService}, not gitlab or openid`);
     }
+    const whole = (value: number) => Number.isSafeInteger(value);
+    const share = (value: number) => value > 0 && value < 1;
     return {
         keycloakUrl: required("KEYCLOAK_URL"),
         realm: required("KEYCLOAK_REALM"),
@@ -338,13 +558,42 @@ export function optionsFromEnvironment(environment: NodeJS.ProcessEnv): Deprovis
             .map((name) => name.trim())
             .filter(Boolean),
         dryRun: environment.DRY_RUN === "true",
-        maxPerRun: Number(environment.MAX_PER_RUN ?? "20"),
-        deadlineMs: Number(environment.DEADLINE_SECONDS ?? "120") * 1000,
+        maxPerRun: numberFrom(
+            environment,
+            "MAX_PER_RUN",
+            20,
+            (value) => whole(value) && value >= 1,
+            "a whole number of 1 or more",
+        )!,
+        maxFractionPerRun: numberFrom(
+            environment,
+            "MAX_FRACTION_PER_RUN",
+            defaultMaxFractionPerRun,
+            share,
+            "a fraction between 0 and 1",
+        ),
+        maxDirectoryShrink: numberFrom(
+            environment,
+            "MAX_DIRECTORY_SHRINK",
+            defaultMaxDirectoryShrink,
+            share,
+            "a fraction between 0 and 1",
+        ),
+        acceptDirectorySize: numberFrom(environment, "ACCEPT_DIRECTORY_SIZE", undefined, whole, "a whole number"),
+        deadlineMs:
+            numberFrom(environment, "DEADLINE_SECONDS", 120, (value) => value > 0, "a number of seconds")! * 1000,
     };
 }
 
 if (require.main === module) {
-    deprovision(optionsFromEnvironment(process.env))
+    let options: DeprovisionOptions;
+    try {
+        options = optionsFromEnvironment(process.env);
+    } catch (error) {
+        console.log(JSON.stringify({ event: "deprovision-summary", outcome: "failed", error: String(error) }));
+        process.exit(1);
+    }
+    deprovision(options)
         .then((summary) => {
             console.log(JSON.stringify({ time: new Date().toISOString(), ...summary }));
             process.exit(summary.outcome === "ok" ? 0 : 1);

@@ -126,6 +126,9 @@ describe("the deprovisioning job against the real Keycloak and Mattermost", () =
             orphans: [],
             disabled: [],
             deactivated: [],
+            // The first run's view is kept as a preference of the job's bot, through the real API.
+            lastGood: null,
+            recordedAsGood: true,
         });
         // The site's first person and the tests' admin bot are local accounts (bots are not counted).
         expect(summary.localAccountsIgnored).toBe(1);
@@ -161,5 +164,11 @@ describe("the deprovisioning job against the real Keycloak and Mattermost", () =
     it("changes nothing on the next run", async () => {
         const summary = await deprovision();
         expect(summary).toMatchObject({ outcome: "ok", mattermostSsoAccounts: 1, deactivated: [] });
+        // Read back from Mattermost: the view kept since bob was disabled, unchanged since, so not rewritten.
+        expect(summary.lastGood).toMatchObject({
+            enabledUsers: summary.enabledKeycloakUsers,
+            users: summary.keycloakUsers,
+        });
+        expect(summary.recordedAsGood).toBe(false);
     });
 });
