@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as mattermostApi from "./mattermostApi";
 import type { WebhookSpec } from "./mattermostApi";
+import { webhookResourceSuffix } from "../config/webhooks";
 
 export const integrationsType = "mattermost:app:Integrations";
 
@@ -101,7 +102,7 @@ export class Integrations extends pulumi.ComponentResource {
                 [
                     spec.displayName,
                     new IncomingWebhook(
-                        `${name}-webhook-${spec.team}-${spec.channel}-${spec.displayName.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`,
+                        `${name}-webhook-${webhookResourceSuffix(spec)}`,
                         { siteUrl: args.siteUrl, token: args.token, ...spec },
                         secretOutputs,
                     ),

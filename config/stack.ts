@@ -70,13 +70,17 @@ function deepFreeze<T>(value: T): T {
 export function loadStackConfig(): StackConfig {
     const config = new pulumi.Config(projectName);
     const prefix = `${projectName}:`;
-    const setKeys = Object.keys(pulumi.runtime.allConfig())
-        .filter((key) => key.startsWith(prefix))
-        .map((key) => key.slice(prefix.length));
+    const allKeys = Object.keys(pulumi.runtime.allConfig());
+    const setKeys = allKeys.filter((key) => key.startsWith(prefix)).map((key) => key.slice(prefix.length));
     const raw: Record<string, string | undefined> = {};
     // Secrets are read as text for validation only; they leave this function as secret Outputs.
     for (const key of new Set([...configKeyNames, ...setKeys])) {
         raw[key] = config.get(key);
+    }
+    // Keys under other prefixes by their full name, without their values: the validation refuses those
+    // under a prefix nothing reads (a misspelt project name), which the SDK would silently ignore.
+    for (const key of allKeys.filter((key) => !key.startsWith(prefix))) {
+        raw[key] = "";
     }
     // The SDK marks isConfigSecret @internal, but it is how the SDK itself knows a key is encrypted.
     const { isConfigSecret } = runtimeConfig as unknown as { isConfigSecret: (key: string) => boolean };

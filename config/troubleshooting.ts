@@ -16,6 +16,8 @@ export interface BadInput {
     readonly message: string;
     /** The key is written in plain text instead of encrypted. */
     readonly plainText?: boolean;
+    /** The key is written encrypted (`secure:`) though it is no secret. */
+    readonly encrypted?: boolean;
 }
 
 /** A well-formed mattermostPlugins entry (its checksums are examples). */
@@ -62,14 +64,14 @@ export const badInputs: readonly BadInput[] = [
         base: "test",
         change: { hostname: "https://chat.example.com" },
         message:
-            'mattermost:hostname: "https://chat.example.com" is not a fully qualified host name. Use the public DNS name users type, lower-case, without scheme or path, e.g. chat.example.com.',
+            'mattermost:hostname: "https://chat.example.com" is not a fully qualified host name. Use the public DNS name users type, lower-case, without scheme or path, at most 253 characters, e.g. chat.example.com.',
     },
     {
         problem: "A hostname in upper case",
         base: "test",
         change: { hostname: "Chat.Example.com" },
         message:
-            'mattermost:hostname: "Chat.Example.com" is not a fully qualified host name. Use the public DNS name users type, lower-case, without scheme or path, e.g. chat.example.com.',
+            'mattermost:hostname: "Chat.Example.com" is not a fully qualified host name. Use the public DNS name users type, lower-case, without scheme or path, at most 253 characters, e.g. chat.example.com.',
     },
     {
         problem: "A boolean that is not one",
@@ -248,6 +250,170 @@ export const badInputs: readonly BadInput[] = [
         change: { deprovisionAcceptDirectorySize: "850 people" },
         message:
             'mattermost:deprovisionAcceptDirectorySize: "850 people" is not a number of people. Give the number the job\'s refusal named, e.g. 850, or leave it empty.',
+    },
+    {
+        problem: "A hostname longer than DNS allows",
+        base: "test",
+        change: {
+            hostname:
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example.com",
+        },
+        message:
+            'mattermost:hostname: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example.com" is not a fully qualified host name. Use the public DNS name users type, lower-case, without scheme or path, at most 253 characters, e.g. chat.example.com.',
+    },
+    {
+        problem: "A push host name longer than DNS allows",
+        base: "prod",
+        change: {
+            pushHost:
+                "pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp.pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp.pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp.pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp.example.com",
+        },
+        message:
+            'mattermost:pushHost: "pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp.pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp.pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp.pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp.example.com" is neither a host name nor an IPv4 address. Give e.g. push.example.com or 10.20.30.40.',
+    },
+    {
+        problem: "A DNS resolver that is no address",
+        base: "test",
+        change: { dnsResolver: "10.96.0.300" },
+        message:
+            "mattermost:dnsResolver: \"10.96.0.300\" is neither a host name nor an IP address. Name the cluster's DNS Service, or leave it empty for the platform's default.",
+    },
+    {
+        problem: "CIDRs that together admit every address",
+        base: "test",
+        change: { publicEndpointCidrs: '["0.0.0.0/1","128.0.0.0/1"]' },
+        message:
+            'mattermost:publicEndpointCidrs: "[\\"0.0.0.0/1\\",\\"128.0.0.0/1\\"]" together admit every IPv4 address. List only the networks that need it.',
+    },
+    {
+        problem: "A CIDR of the cloud metadata service",
+        base: "prod",
+        change: { s3Cidrs: '["169.254.169.254/32"]' },
+        message:
+            "mattermost:s3Cidrs: \"169.254.169.254/32\" reaches link-local addresses, where a cloud's metadata service hands out the node's credentials. List only the networks that need it.",
+    },
+    {
+        problem: "Overlapping CIDRs in one list",
+        base: "prod",
+        change: { databaseCidrs: '["10.50.0.0/24","10.50.0.0/25"]' },
+        message:
+            'mattermost:databaseCidrs: "10.50.0.0/24" and "10.50.0.0/25" overlap (nft would refuse them only on the push VM). Keep the wider one.',
+    },
+    {
+        problem: "Push deployer CIDRs inside the allowed ones",
+        base: "prod",
+        change: { pushDeployerCidrs: '["10.40.0.0/25"]' },
+        message:
+            'mattermost:pushDeployerCidrs: "10.40.0.0/25" overlaps "10.40.0.0/24" of pushAllowedCidrs: under firewalld, traffic from a source of the push zone is judged by that zone, which admits only 443, so the deployer\'s SSH would be locked out. Keep the two apart.',
+    },
+    {
+        problem: "A CPU request above its limit",
+        base: "test",
+        change: { mattermostCpuRequest: "4" },
+        message:
+            "mattermost:mattermostCpuRequest: is 4, above mattermost:mattermostCpuLimit 2, which Kubernetes refuses. Lower the request or raise the limit.",
+    },
+    {
+        problem: "A memory request above its limit",
+        base: "test",
+        change: { keycloakMemoryRequest: "64Gi" },
+        message:
+            "mattermost:keycloakMemoryRequest: is 64Gi, above mattermost:keycloakMemoryLimit 2Gi, which Kubernetes refuses. Lower the request or raise the limit.",
+    },
+    {
+        problem: "A cron schedule out of range",
+        base: "test",
+        change: { deprovisionSchedule: "*/5 25 * * *" },
+        message:
+            'mattermost:deprovisionSchedule: "*/5 25 * * *" has "25" as its hour, which must be from 0 to 23 (or *, a range a-b, a step /n). Give e.g. "*/5 * * * *", or leave it empty for no job.',
+    },
+    {
+        problem: "An S3 endpoint with port 0",
+        base: "prod",
+        change: { s3Endpoint: "s3.example.com:0" },
+        message:
+            'mattermost:s3Endpoint: "s3.example.com:0" has the port "0", but a port is a whole number from 1 to 65535. Give host[:port], e.g. s3.example.com or s3.example.com:9000.',
+    },
+    {
+        problem: "An AD URL with a port above 65535",
+        base: "prod",
+        change: { adUrls: '["ldaps://dc1.corp.example.com:70000"]' },
+        message:
+            'mattermost:adUrls: "[\\"ldaps://dc1.corp.example.com:70000\\"]" has an entry that is not an LDAP URL of a host and an optional port from 1 to 65535. Give e.g. ldaps://dc1.corp.example.com:636.',
+    },
+    {
+        problem: "A webhook display name longer than Mattermost allows",
+        base: "test",
+        change: {
+            incomingWebhooks:
+                '["engineering/builds/BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"]',
+        },
+        message:
+            'mattermost:incomingWebhooks: "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB" is longer than the 64 characters Mattermost allows a webhook\'s display name. Shorten it.',
+    },
+    {
+        problem: "Two webhooks with the same display name",
+        base: "test",
+        change: { incomingWebhooks: '["engineering/builds/CI","engineering/deploys/CI"]' },
+        message:
+            'mattermost:incomingWebhooks: "CI" is the display name of two webhooks, but it is their key in the output incomingWebhookUrls. Give each its own.',
+    },
+    {
+        problem: "Two webhooks that make one resource",
+        base: "test",
+        change: { incomingWebhooks: '["engineering/builds/Team City","engineering/builds/team-city"]' },
+        message:
+            'mattermost:incomingWebhooks: "team-city" and "Team City" in engineering/builds differ only in case or punctuation, which makes them one resource. Name them apart.',
+    },
+    {
+        problem: "A realm placeholder in an AD value",
+        base: "prod",
+        change: { adUsersDn: "OU=$(env:KC_DB_PASSWORD),DC=corp,DC=example,DC=com" },
+        message:
+            "mattermost:adUsersDn: holds $( or ${, which mark the secrets the realm file refers to ($(env:NAME), filled in by the apply job) and Keycloak's vault references (${vault.key}). No value of AD or of the test users has them; remove them.",
+    },
+    {
+        problem: "An LDAP filter with a parenthesis left open",
+        base: "prod",
+        change: { adUserFilter: "(&(objectClass=user)(memberOf=CN=Chat,DC=corp,DC=example,DC=com)" },
+        message:
+            'mattermost:adUserFilter: "(&(objectClass=user)(memberOf=CN=Chat,DC=corp,DC=example,DC=com)" leaves a parenthesis open, so it is not an LDAP filter. Give e.g. (memberOf=CN=Chat-Users,OU=Groups,DC=corp,DC=example,DC=com).',
+    },
+    {
+        problem: "The cluster's own namespace",
+        base: "test",
+        change: { namespace: "kube-system" },
+        message:
+            "mattermost:namespace: \"kube-system\" is a namespace of the cluster itself, and its default-deny policy would cut off the cluster's own pods (DNS among them). Use a namespace of the chat's own, e.g. mattermost.",
+    },
+    {
+        problem: "An OpenShift system namespace",
+        base: "test",
+        change: { namespace: "openshift-monitoring" },
+        message:
+            "mattermost:namespace: \"openshift-monitoring\" is a namespace of the cluster itself, and its default-deny policy would cut off the cluster's own pods (DNS among them). Use a namespace of the chat's own, e.g. mattermost.",
+    },
+    {
+        problem: "A key left null in the stack file",
+        base: "test",
+        change: { loginButtonText: "null" },
+        message:
+            'mattermost:loginButtonText: is null (YAML\'s null, which Pulumi hands over as the text "null"). Remove the key to take its default, or quote a real value.',
+    },
+    {
+        problem: "A key under a misspelt project prefix",
+        base: "test",
+        change: { "mattermsot:hostname": "" },
+        message:
+            "mattermsot:hostname: is under the prefix \"mattermsot:\", which nothing in this program reads, so it would be ignored. This program's keys are mattermost:hostname and the like; providers' are pulumi:, kubernetes:, command:, random:, tls:.",
+    },
+    {
+        problem: "A plain setting stored encrypted",
+        base: "test",
+        encrypted: true,
+        change: { loginButtonText: "Log in" },
+        message:
+            "mattermost:loginButtonText: is stored encrypted, but it is no secret: the program uses it as plain text, in manifests and outputs that are not secret. Set it in plain text: pulumi config set loginButtonText <value>.",
     },
     {
         problem: "An in-cluster database in production",

@@ -7,7 +7,21 @@
 import { z } from "zod";
 import { configKeys, fullKey, type ConfigKey, type ConfigKeyName } from "./keys";
 import { formatVersion, parseImage, parseVersion, type Version } from "./images";
-import { bool, hostnamePattern, integer, namespacePattern, oneOf, pinnedImage, quantity, stringList } from "./schemas";
+import {
+    bool,
+    cronProblem,
+    hostAndPortProblem,
+    integer,
+    isHostName,
+    isIpAddress,
+    ldapFilterProblem,
+    namespacePattern,
+    oneOf,
+    pinnedImage,
+    quantity,
+    quantityValue,
+    stringList,
+} from "./schemas";
 import { mattermostFileTarget } from "./filebeat";
 import { mattermostClientId, realmEndpoints } from "./realm";
 import { inClusterS3Endpoint } from "./s3";
@@ -29,6 +43,7 @@ import {
 } from "./mattermostSettings";
 import { releaseLine, releaseSettings } from "./mattermostSchema";
 import { validateMattermostSettings } from "./validateSettings";
+import { webhookProblems, type WebhookDeclaration } from "./webhooks";
 
 export type RawConfig = Readonly<Partial<Record<string, string>>>;
 
@@ -206,13 +221,18 @@ const retiredKeys: Readonly<Record<string, string>> = {
 const fieldSchemas = {
     production: bool("production"),
     platform: oneOf(["kubernetes", "openshift"]),
-    namespace: z.string().regex(namespacePattern, {
-        error: "is not a valid namespace name. Use lower-case letters, digits and '-', at most 63 characters",
-    }),
+    namespace: z
+        .string()
+        .regex(namespacePattern, {
+            error: "is not a valid namespace name. Use lower-case letters, digits and '-', at most 63 characters",
+        })
+        .refine((value) => !isSystemNamespace(value), {
+            error: "is a namespace of the cluster itself, and its default-deny policy would cut off the cluster's own pods (DNS among them). Use a namespace of the chat's own, e.g. mattermost",
+        }),
     createNamespace: bool("createNamespace"),
     kubeContext: z.string(),
-    hostname: z.string().regex(hostnamePattern, {
-        error: "is not a fully qualified host name. Use the public DNS name users type, lower-case, without scheme or path, e.g. chat.example.com",
+    hostname: z.string().refine(isHostName, {
+        error: "is not a fully qualified host name. Use the public DNS name users type, lower-case, without scheme or path, at most 253 characters, e.g. chat.example.com",
     }),
     mattermostImage: pinnedImage,
     mattermostEdition: oneOf(["team", "enterprise"]),
@@ -230,8 +250,14 @@ const fieldSchemas = {
     nginxImage: pinnedImage,
     nginxReplicas: integer(1, 10),
     nodeImage: pinnedImage,
-    deprovisionSchedule: z.string().regex(/^(|(\S+\s+){4}\S+)$/, {
-        error: 'is not a cron schedule of five fields. Give e.g. "*/5 * * * *", or leave it empty for no job',
+    deprovisionSchedule: z.string().superRefine((value, context) => {
+        const problem = value === "" ? undefined : cronProblem(value);
+        if (problem) {
+            context.addIssue({
+                code: "custom",
+                message: `${problem}. Give e.g. "*/5 * * * *", or leave it empty for no job`,
+            });
+        }
     }),
     mattermostAdminToken: z.string(),
     deprovisionAllowList: stringList.pipe(
@@ -256,23 +282,17 @@ const fieldSchemas = {
     nginxMemoryRequest: quantity,
     nginxCpuLimit: quantity,
     nginxMemoryLimit: quantity,
-    dnsResolver: z
-        .string()
-        .refine((value) => value === "" || hostnamePattern.test(value) || /^[0-9.:a-f]+$/.test(value), {
-            error: "is neither a host name nor an IP address. Name the cluster's DNS Service, or leave it empty for the platform's default",
-        }),
+    dnsResolver: z.string().refine((value) => value === "" || isHostName(value) || isIpAddress(value), {
+        error: "is neither a host name nor an IP address. Name the cluster's DNS Service, or leave it empty for the platform's default",
+    }),
     ingressClassName: z.string(),
     ingressTlsSecretName: z.string(),
     databaseMode: oneOf(["external", "inCluster"]),
     databaseHost: z
         .string()
-        .refine(
-            (value) =>
-                value === "" || hostnamePattern.test(value) || /^[0-9.]+$/.test(value) || namespacePattern.test(value),
-            {
-                error: "is not a host name or an IP address. Use the PostgreSQL server's DNS name, e.g. postgres.db.example.com",
-            },
-        ),
+        .refine((value) => value === "" || isHostName(value) || isIpAddress(value) || namespacePattern.test(value), {
+            error: "is not a host name or an IP address. Use the PostgreSQL server's DNS name, e.g. postgres.db.example.com",
+        }),
     databasePort: integer(1, 65535),
     databaseName: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, {
         error: "is not a plain PostgreSQL identifier. Use letters, digits and _, e.g. mattermost",
@@ -292,10 +312,10 @@ const fieldSchemas = {
                 code: "custom",
                 message: `"${value}" has a scheme. Give host[:port] only, e.g. s3.example.com:9000; TLS is s3Ssl`,
             });
-        } else if (value !== "" && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?$/.test(value)) {
+        } else if (value !== "" && hostAndPortProblem(value, false)) {
             context.addIssue({
                 code: "custom",
-                message: `"${value}" is not host[:port]. Give e.g. s3.example.com or s3.example.com:9000`,
+                message: `${hostAndPortProblem(value, false)}. Give host[:port], e.g. s3.example.com or s3.example.com:9000`,
             });
         }
     }),
@@ -318,10 +338,10 @@ const fieldSchemas = {
                 code: "custom",
                 message: `"${value}" has a scheme. Give host:port only, e.g. logs.example.com:9200; TLS is always on`,
             });
-        } else if (value !== "" && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?:\d{1,5}$/.test(value)) {
+        } else if (value !== "" && hostAndPortProblem(value, true)) {
             context.addIssue({
                 code: "custom",
-                message: `"${value}" is not host:port. Give e.g. logs.example.com:9200 (Elasticsearch) or logs.example.com:5044 (Logstash)`,
+                message: `${hostAndPortProblem(value, true)}. Give host:port, e.g. logs.example.com:9200 (Elasticsearch) or logs.example.com:5044 (Logstash)`,
             });
         }
     }),
@@ -338,11 +358,9 @@ const fieldSchemas = {
     keycloakCpuLimit: quantity,
     keycloakMemoryLimit: quantity,
     keycloakDatabaseMode: oneOf(["external", "inCluster"]),
-    keycloakDatabaseHost: z
-        .string()
-        .refine((value) => value === "" || hostnamePattern.test(value) || /^[0-9.]+$/.test(value), {
-            error: "is not a host name or an IP address. Use the PostgreSQL server's DNS name, or leave it empty for databaseHost's",
-        }),
+    keycloakDatabaseHost: z.string().refine((value) => value === "" || isHostName(value) || isIpAddress(value), {
+        error: "is not a host name or an IP address. Use the PostgreSQL server's DNS name, or leave it empty for databaseHost's",
+    }),
     keycloakDatabasePort: integer(1, 65535),
     keycloakDatabaseName: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, {
         error: "is not a plain PostgreSQL identifier. Use letters, digits and _, e.g. keycloak",
@@ -353,16 +371,33 @@ const fieldSchemas = {
     keycloakDatabasePassword: z.string(),
     adUrls: stringList.pipe(
         z.array(
-            z.string().regex(/^ldaps?:\/\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?$/, {
-                error: "has an entry that is not an LDAP URL. Give e.g. ldaps://dc1.corp.example.com:636",
-            }),
+            z
+                .string()
+                .refine(
+                    (value) =>
+                        /^ldaps?:\/\//.test(value) && !hostAndPortProblem(value.replace(/^ldaps?:\/\//, ""), false),
+                    {
+                        error: "has an entry that is not an LDAP URL of a host and an optional port from 1 to 65535. Give e.g. ldaps://dc1.corp.example.com:636",
+                    },
+                ),
         ),
     ),
     adBindDn: z.string(),
     adBindPassword: z.string(),
     adUsersDn: z.string(),
-    adUserFilter: z.string().refine((value) => value === "" || (value.startsWith("(") && value.endsWith(")")), {
-        error: "is not an LDAP filter. Wrap it in parentheses, e.g. (memberOf=CN=Chat-Users,OU=Groups,DC=corp,DC=example,DC=com)",
+    adUserFilter: z.string().superRefine((value, context) => {
+        const problem =
+            value === ""
+                ? undefined
+                : value.startsWith("(")
+                  ? ldapFilterProblem(value)
+                  : "is not wrapped in parentheses";
+        if (problem) {
+            context.addIssue({
+                code: "custom",
+                message: `${problem}, so it is not an LDAP filter. Give e.g. (memberOf=CN=Chat-Users,OU=Groups,DC=corp,DC=example,DC=com)`,
+            });
+        }
     }),
     adIdAttribute: z
         .string()
@@ -375,6 +410,26 @@ const fieldSchemas = {
     ...pushFieldSchemas,
     ...networkFieldSchemas,
 } satisfies Record<ConfigKeyName, z.ZodType>;
+
+/** The keys whose values land in the realm file (config/realm.ts renderRealm). */
+const realmBoundKeys = ["adUrls", "adBindDn", "adUsersDn", "adUserFilter", "adIdAttribute", "testUsers"] as const;
+
+/** Namespaces of the providers the program uses, whose keys a stack file may set beside this program's. */
+const providerNamespaces = ["pulumi", "kubernetes", "command", "random", "tls"];
+
+/** `team/channel/Display name`, the display name free to hold "/". */
+function parseWebhook(entry: string): WebhookDeclaration {
+    const [team = "", channel = "", ...name] = entry.split("/");
+    return { team, channel, displayName: name.join("/") };
+}
+
+/** The cluster's own namespaces: the chat's default-deny policy there would cut off the cluster's own pods. */
+function isSystemNamespace(name: string): boolean {
+    return (
+        ["default", "kube-system", "kube-public", "kube-node-lease", "openshift"].includes(name) ||
+        /^(openshift|kube)-/.test(name)
+    );
+}
 
 type Fields = { [K in ConfigKeyName]: z.output<(typeof fieldSchemas)[K]> };
 
@@ -420,7 +475,18 @@ export function validateStackConfig(
     const problem = (key: ConfigKeyName, message: string) => errors.push(`${fullKey(key)}: ${message}.`);
 
     for (const key of Object.keys(raw)) {
-        if (key in retiredKeys) {
+        if (key.includes(":")) {
+            const [namespace = "", name = ""] = key.split(":");
+            if (!providerNamespaces.includes(namespace)) {
+                errors.push(
+                    `${key}: is under the prefix "${namespace}:", which nothing in this program reads, so it would be ignored. This program's keys are ${fullKey(name)} and the like; providers' are ${providerNamespaces.map((p) => `${p}:`).join(", ")}.`,
+                );
+            }
+        } else if (raw[key] === "null") {
+            errors.push(
+                `${fullKey(key)}: is null (YAML's null, which Pulumi hands over as the text "null"). Remove the key to take its default, or quote a real value.`,
+            );
+        } else if (key in retiredKeys) {
             errors.push(`${fullKey(key)}: is no longer a setting: ${retiredKeys[key]}. Remove it from the stack file.`);
         } else if (!(key in configKeys)) {
             errors.push(
@@ -435,10 +501,25 @@ export function validateStackConfig(
                 key,
                 `is stored in plain text in the stack file. Remove it and set it with: pulumi config set --secret ${key}`,
             );
+        } else if (!declaration.secret && secretKeys.has(key)) {
+            problem(
+                key,
+                `is stored encrypted, but it is no secret: the program uses it as plain text, in manifests and outputs that are not secret. Set it in plain text: pulumi config set ${key} <value>`,
+            );
         }
     }
 
-    const values = withDefaults(raw);
+    for (const key of realmBoundKeys) {
+        if (raw[key]?.includes("$(") || raw[key]?.includes("${")) {
+            problem(
+                key,
+                "holds $( or ${, which mark the secrets the realm file refers to ($(env:NAME), filled in by the apply job) and Keycloak's vault references (${vault.key}). No value of AD or of the test users has them; remove them",
+            );
+        }
+    }
+
+    // A null is reported above; its key then takes its default rather than fail again as "null".
+    const values = withDefaults(Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== "null")));
     const fields: Partial<Fields> = {};
     for (const key of Object.keys(fieldSchemas) as ConfigKeyName[]) {
         const value = values[key];
@@ -737,6 +818,21 @@ export function validateStackConfig(
         }
     }
 
+    const webhooks = has("incomingWebhooks") ? f.incomingWebhooks.map(parseWebhook) : [];
+    for (const message of webhookProblems(webhooks)) {
+        problem("incomingWebhooks", message);
+    }
+    for (const prefix of ["mattermost", "nginx", "keycloak"] as const) {
+        for (const resource of ["Cpu", "Memory"] as const) {
+            const [request, limit] = [`${prefix}${resource}Request`, `${prefix}${resource}Limit`] as const;
+            if (has(request, limit) && quantityValue(f[request]) > quantityValue(f[limit])) {
+                problem(
+                    request,
+                    `is ${f[request]}, above ${fullKey(limit)} ${f[limit]}, which Kubernetes refuses. Lower the request or raise the limit`,
+                );
+            }
+        }
+    }
     if (has("incomingWebhooks") && f.incomingWebhooks.length > 0 && !raw.mattermostAdminToken) {
         warnings.push(
             `${fullKey("incomingWebhooks")}: is set but mattermostAdminToken is not, so the webhooks are not created yet. Set the token once Mattermost runs: pulumi config set --secret mattermostAdminToken`,
@@ -919,10 +1015,7 @@ export function validateStackConfig(
             push,
             network,
             integrations: {
-                incomingWebhooks: f.incomingWebhooks.map((entry) => {
-                    const [team = "", channel = "", ...name] = entry.split("/");
-                    return { team, channel, displayName: name.join("/") };
-                }),
+                incomingWebhooks: webhooks,
                 creators: f.integrationCreators,
                 hasToken: Boolean(raw.mattermostAdminToken),
             },

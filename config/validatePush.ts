@@ -6,7 +6,7 @@ import ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { fullKey, type ConfigKeyName } from "./keys";
 import type { FirewallInput, PushProxySettings } from "./pushProxy";
-import { bool, cidrList, hostnamePattern, integer, oneOf } from "./schemas";
+import { bool, cidrList, cidrsOverlap, integer, isHostName, oneOf } from "./schemas";
 
 export interface PushHostSettings {
     /** Name or IPv4 address in PushNotificationServer and the front's certificate. */
@@ -22,7 +22,7 @@ export interface PushHostSettings {
 const isIpv4 = (value: string) => ipaddr.IPv4.isValidFourPartDecimal(value);
 
 const hostOrAddress = (example: string) =>
-    z.string().refine((value) => value === "" || hostnamePattern.test(value) || isIpv4(value), {
+    z.string().refine((value) => value === "" || isHostName(value) || isIpv4(value), {
         error: `is neither a host name nor an IPv4 address. Give e.g. ${example}`,
     });
 
@@ -118,6 +118,15 @@ export function validatePush(
             "pushAllowedCidrs",
             "is empty, so no Mattermost server could reach the push proxy. List the cluster's egress addresses: pulumi config set --path 'pushAllowedCidrs[0]' 10.20.0.0/24",
         );
+    }
+    for (const deployer of f.pushDeployerCidrs) {
+        const allowed = f.pushAllowedCidrs.find((cidr) => cidrsOverlap(cidr, deployer));
+        if (allowed) {
+            report.problem(
+                "pushDeployerCidrs",
+                `"${deployer}" overlaps "${allowed}" of pushAllowedCidrs: under firewalld, traffic from a source of the push zone is judged by that zone, which admits only 443, so the deployer's SSH would be locked out. Keep the two apart`,
+            );
+        }
     }
     if (f.pushDeployerCidrs.length === 0) {
         report.problem(

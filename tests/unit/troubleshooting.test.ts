@@ -19,9 +19,12 @@ describe("the catalogue of bad input", () => {
         (_problem, entry) => {
             const { raw, secretKeys } = completeStackConfig(entry.base);
             const changed: Record<string, string | undefined> = { ...raw, ...entry.change };
-            if (entry.plainText) {
-                for (const key of Object.keys(entry.change)) {
+            for (const key of Object.keys(entry.change)) {
+                if (entry.plainText) {
                     secretKeys.delete(key);
+                }
+                if (entry.encrypted) {
+                    secretKeys.add(key);
                 }
             }
             const result = validateStackConfig(changed, secretKeys);

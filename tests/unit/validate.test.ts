@@ -49,7 +49,7 @@ describe("validateStackConfig", () => {
         [
             "hostname with a scheme",
             { hostname: "https://chat.example.com" },
-            'mattermost:hostname: "https://chat.example.com" is not a fully qualified host name. Use the public DNS name users type, lower-case, without scheme or path, e.g. chat.example.com.',
+            'mattermost:hostname: "https://chat.example.com" is not a fully qualified host name. Use the public DNS name users type, lower-case, without scheme or path, at most 253 characters, e.g. chat.example.com.',
         ],
         [
             "image without tag",
@@ -233,7 +233,7 @@ describe("validateStackConfig", () => {
         [
             "an AD filter without parentheses",
             { adUserFilter: "memberOf=CN=Chat-Users" },
-            'mattermost:adUserFilter: "memberOf=CN=Chat-Users" is not an LDAP filter. Wrap it in parentheses, e.g. (memberOf=CN=Chat-Users,OU=Groups,DC=corp,DC=example,DC=com).',
+            'mattermost:adUserFilter: "memberOf=CN=Chat-Users" is not wrapped in parentheses, so it is not an LDAP filter. Give e.g. (memberOf=CN=Chat-Users,OU=Groups,DC=corp,DC=example,DC=com).',
         ],
     ])("refuses, for identity in production, %s", (_case, change, message) => {
         expect(errorsOf({ ...production, ...change })).toEqual([message]);
