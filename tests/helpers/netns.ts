@@ -3,6 +3,7 @@
  * bridge, and spokes joined to it, each by a veth pair. Traffic stays inside these namespaces.
  */
 import { spawnSync } from "node:child_process";
+import * as net from "node:net";
 
 function ip(...args: string[]): void {
     const result = spawnSync("ip", args, { encoding: "utf8" });
@@ -157,4 +158,20 @@ export function blackholeLoopbackPort(port: number): () => void {
             ` chain output {\n  type filter hook output priority -100;\n  ${rules.replace(/iif/g, "oif")}\n }\n}\n`,
     );
     return () => nft(`delete table inet ${table}\n`);
+}
+
+/** Whether a TCP connection to host:port opens within a second. */
+export function connects(host: string, port: number): Promise<boolean> {
+    return new Promise((resolve) => {
+        const socket = net.connect({ host, port, timeout: 1000 });
+        socket.once("connect", () => {
+            socket.destroy();
+            resolve(true);
+        });
+        socket.once("error", () => resolve(false));
+        socket.once("timeout", () => {
+            socket.destroy();
+            resolve(false);
+        });
+    });
 }

@@ -8,12 +8,11 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { seaweedfsBinary } from "../../scripts/toolchain/peers";
 import { findDeployment, type Container } from "./keycloakServer";
-import { hostNamespace, listeningSockets, removeNamespaces } from "./netns";
+import { connects, hostNamespace, listeningSockets, removeNamespaces } from "./netns";
 import type { Rendered } from "./render";
 import type { SecretFiller } from "./mattermostServer";
 
@@ -65,21 +64,6 @@ function secretFiles(rendered: Rendered, deployment: Manifest, container: Contai
         }
     }
     return files;
-}
-
-function connects(host: string, port: number): Promise<boolean> {
-    return new Promise((resolve) => {
-        const socket = net.connect({ host, port, timeout: 1000 });
-        socket.once("connect", () => {
-            socket.destroy();
-            resolve(true);
-        });
-        socket.once("error", () => resolve(false));
-        socket.once("timeout", () => {
-            socket.destroy();
-            resolve(false);
-        });
-    });
 }
 
 export async function startSeaweed(options: StartSeaweedOptions): Promise<SeaweedServer> {

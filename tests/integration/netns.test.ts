@@ -4,8 +4,7 @@
  * that gives a server its namespace must clear such a leftover, and refuse a live run's with a clear error.
  */
 import { spawn, spawnSync } from "node:child_process";
-import * as net from "node:net";
-import { hostNamespace, removeNamespaces } from "../helpers/netns";
+import { connects, hostNamespace, removeNamespaces } from "../helpers/netns";
 
 const prefix = "mmnt";
 const hostAddress = "10.96.0.1";
@@ -33,20 +32,7 @@ function namespaces(): string[] {
         .filter(Boolean);
 }
 
-function reachable(port: number): Promise<boolean> {
-    return new Promise((resolve) => {
-        const socket = net.connect({ host: address, port, timeout: 2000 });
-        socket.once("connect", () => {
-            socket.destroy();
-            resolve(true);
-        });
-        socket.once("error", () => resolve(false));
-        socket.once("timeout", () => {
-            socket.destroy();
-            resolve(false);
-        });
-    });
-}
+const reachable = (port: number) => connects(address, port);
 
 describe("a server's namespace of its own", () => {
     const created: string[] = [];
