@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { nginxSyslog } from "../config/filebeat";
-import { guardArgs, guardScriptName, guardUpstreamFile, renderGuardScript } from "../config/guard";
+import { guardArgs, guardLivenessProbe, guardScriptName, guardUpstreamFile, renderGuardScript } from "../config/guard";
 import { renderNginxConf } from "../config/nginx";
 import { quantityValue } from "../config/schemas";
 import type { Resources } from "../config/validate";
@@ -111,6 +111,8 @@ export class NginxFailover extends pulumi.ComponentResource {
             name: containerName,
             image: args.guardImage,
             command: ["node", `/etc/nginx/mattermost/${guardScriptName}`, ...guardArgs(guard, init)],
+            // A guard that stopped working shows as restarts, not as a failover that never comes.
+            ...(init ? {} : { livenessProbe: guardLivenessProbe(runtimeDir) }),
             resources: containerResources(guardResources),
             securityContext: restrictedContainerSecurity({ readOnlyRootFilesystem: true }),
             // The runtime directory: the upstream file it writes, nginx's pid file it reads.

@@ -7,6 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as ts from "typescript";
+import { defaultHeartbeatFile } from "../scripts/failoverGuard";
 
 export const guardScriptName = "failover-guard.js";
 export const deprovisionScriptName = "deprovision.js";
@@ -69,4 +70,42 @@ export function guardArgs(input: GuardArgsInput, init = false): string[] {
         `${run}/nginx.pid`,
         ...(init ? ["--init"] : []),
     ];
+}
+
+/** Where the guard records each round (scripts/failoverGuard.ts's default: beside the upstream file). */
+export function guardHeartbeatFile(runtimeDir: string): string {
+    return defaultHeartbeatFile(guardUpstreamFile(runtimeDir));
+}
+
+/**
+ * A guard whose loop stopped (wedged, or unable to write its runtime directory) writes no heartbeat.
+ * A round takes at most the check timeout plus the interval, 2 s as rendered; ten of them leave room for
+ * a throttled CPU limit before a live guard is restarted.
+ */
+export const guardHeartbeatMaxAgeMs = 20000;
+
+/** Run by the kubelet in the guard's own (Node) image: no shell or other tool is assumed. */
+const heartbeatCheck = [
+    "const [file, maxAgeMs] = process.argv.slice(1);",
+    "let age;",
+    "try { age = Date.now() - require('fs').statSync(file).mtimeMs; } catch (error) { age = Infinity; }",
+    "if (!(age <= Number(maxAgeMs))) { console.error('no failover-guard heartbeat in ' + file + ' for ' + age + ' ms'); process.exit(1); }",
+].join(" ");
+
+/** The running guard's liveness probe: the heartbeat file is younger than guardHeartbeatMaxAgeMs. */
+export function guardLivenessProbe(runtimeDir: string): {
+    exec: { command: string[] };
+    periodSeconds: number;
+    timeoutSeconds: number;
+    failureThreshold: number;
+} {
+    return {
+        exec: {
+            command: ["node", "-e", heartbeatCheck, guardHeartbeatFile(runtimeDir), String(guardHeartbeatMaxAgeMs)],
+        },
+        periodSeconds: 10,
+        // Node's own start, under the container's 200m CPU limit, can take a second or more.
+        timeoutSeconds: 5,
+        failureThreshold: 3,
+    };
 }

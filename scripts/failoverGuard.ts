@@ -4,10 +4,14 @@
  * dropped: requests on kept-alive connections then wait for the read timeout. And after any failover,
  * websockets opened on the backup stay there while new users land on the primary.
  *
- * The guard asks the primary `GET /api/v4/system/ping` every interval. It rewrites the servers of
- * nginx's `upstream mattermost` (a file nginx.conf includes) and reloads nginx gracefully (SIGHUP to
- * its master; nginx.conf's short `worker_shutdown_timeout` then closes whatever the old workers held):
- *   - primary hung or answering errors (`fall` checks in a row): the primary is taken out, at once;
+ * The guard asks the primary and the backup `GET /api/v4/system/ping` every interval. It rewrites the
+ * servers of nginx's `upstream mattermost` (a file nginx.conf includes) and reloads nginx gracefully
+ * (SIGHUP to its master; nginx.conf's short `worker_shutdown_timeout` then closes whatever the old
+ * workers held):
+ *   - primary hung or answering errors (`fall` checks in a row): the primary is taken out, at once, but
+ *     only while the backup answers; with both failing the upstream stays as it is, nginx's own
+ *     switching still works, and a backup that fails while the primary is out brings a healthy primary
+ *     back without waiting for `holdDown`;
  *   - primary refusing connections (`fall` in a row): nothing to do, nginx already sends everything to
  *     the backup, and a reload now would cut the websockets that just reconnected there;
  *   - either, then healthy again: the primary is put back and the reload moves every websocket back to
@@ -20,10 +24,16 @@
  * right after being put back is taken out at once. Two nginx pods run a guard each; both see the same
  * primary and come to the same decision.
  *
+ * It fails safe: a file it cannot write, or a pid file that names no nginx (empty, stale, 0: kill(0)
+ * would signal its own process group), is logged and retried the next round, never fatal and never a
+ * signal to anything else. Each round it writes a heartbeat file (the container's liveness probe reads
+ * its age) that also records what nginx was last made to load; a restarted guard takes its state from
+ * the upstream file and that record, and owes nginx the reload a predecessor may have died before.
+ *
  * Self-contained (Node's standard library only), so the ConfigMap holds the whole program:
  *   node failover-guard.js --primary <host:port> --backup <host:port> --upstream-file <path>
- *       --nginx-pid-file <path> [--interval-ms 1000] [--timeout-ms 1000] [--fall 2] [--rise 3]
- *       [--hold-down-ms 30000] [--init]
+ *       --nginx-pid-file <path> [--heartbeat-file <upstream file's directory>/heartbeat.json]
+ *       [--interval-ms 1000] [--timeout-ms 1000] [--fall 2] [--rise 3] [--hold-down-ms 30000] [--init]
  * --init writes the upstream file for a healthy primary and exits (the pod's init container), so nginx
  * finds it at start. Outside Kubernetes, the same arguments point it at a local nginx.
  */
@@ -37,6 +47,7 @@ export interface GuardOptions {
     readonly backup: string;
     readonly upstreamFile: string;
     readonly nginxPidFile: string;
+    readonly heartbeatFile: string;
     readonly intervalMs: number;
     readonly timeoutMs: number;
     readonly fall: number;
@@ -48,6 +59,8 @@ export interface GuardOptions {
 export type CheckResult = "ok" | "refused" | "unhealthy";
 
 export type Marked = "primary" | "backup-only";
+
+const markedStates: readonly Marked[] = ["primary", "backup-only"];
 
 /** The servers of `upstream mattermost` in each state. */
 export function upstreamServers(options: Pick<GuardOptions, "primary" | "backup">, marked: Marked): string {
@@ -72,6 +85,9 @@ export class GuardState {
     /** The primary was out (refused or taken out) since the last reload: the websockets must come back. */
     private needsFailback = false;
     private lastReloadAt = Number.NEGATIVE_INFINITY;
+    private backupFailures = 0;
+    /** Said once per episode that a failing primary stays in because the backup is failing too. */
+    private keptInLogged = false;
 
     constructor(
         private readonly options: Pick<GuardOptions, "fall" | "rise" | "holdDownMs">,
@@ -80,17 +96,28 @@ export class GuardState {
         this.needsFailback = marked === "backup-only";
     }
 
-    observe(result: CheckResult, now: number): Decision {
+    /** One round of checks: the primary's result, and the backup's, which the primary's way out depends on. */
+    observe(result: CheckResult, now: number, backup: CheckResult): Decision {
+        this.backupFailures = backup === "ok" ? 0 : this.backupFailures + 1;
         if (result === "ok") {
             if (this.successes === 0) {
                 this.healthySince = now;
             }
             this.failures = 0;
             this.successes += 1;
+            this.keptInLogged = false;
             if (!this.needsFailback || this.successes < this.options.rise) {
                 return {};
             }
             const heldOut = this.marked === "backup-only";
+            // Waiting out the hold-down while the backup fails would serve nobody: take the healthy one back.
+            if (heldOut && this.backupFailures >= this.options.fall) {
+                return this.reload(
+                    "primary",
+                    `backup ${backup} for ${this.backupFailures} checks; primary healthy`,
+                    now,
+                );
+            }
             if (
                 now - this.lastReloadAt < this.options.holdDownMs ||
                 (heldOut && now - this.healthySince < this.options.holdDownMs)
@@ -107,6 +134,15 @@ export class GuardState {
         const first = !this.needsFailback;
         this.needsFailback = true;
         if (result === "unhealthy" && this.marked === "primary") {
+            if (backup !== "ok") {
+                // With the backup alone in the upstream nobody would be served; as it is, nginx still tries
+                // the backup whenever the primary refuses, and the primary may still answer some.
+                if (this.keptInLogged) {
+                    return {};
+                }
+                this.keptInLogged = true;
+                return { log: `primary ${result} for ${this.failures} checks, but backup ${backup}: primary kept in` };
+            }
             return this.reload("backup-only", `primary ${result} for ${this.failures} checks`, now);
         }
         return first ? { log: `primary ${result} for ${this.failures} checks; nginx fails over by itself` } : {};
@@ -115,6 +151,7 @@ export class GuardState {
     private reload(marked: Marked, reason: string, now: number): Decision {
         this.marked = marked;
         this.lastReloadAt = now;
+        this.keptInLogged = false;
         if (marked === "primary") {
             this.needsFailback = false;
         }
@@ -122,9 +159,9 @@ export class GuardState {
     }
 }
 
-/** One health check of the primary, bounded by the timeout. */
-export function checkPrimary(primary: string, timeoutMs: number): Promise<CheckResult> {
-    const [host, port] = splitHostPort(primary);
+/** One health check of a server, bounded by the timeout. */
+export function checkServer(address: string, timeoutMs: number): Promise<CheckResult> {
+    const [host, port] = splitHostPort(address);
     return new Promise((resolve) => {
         const request = http.get(
             { host, port, path: "/api/v4/system/ping", timeout: timeoutMs, agent: false },
@@ -134,8 +171,13 @@ export function checkPrimary(primary: string, timeoutMs: number): Promise<CheckR
             },
         );
         request.on("timeout", () => {
-            request.destroy();
-            resolve("unhealthy");
+            // Node runs expired timers before it reads sockets: a guard that did not get the CPU for longer
+            // than the timeout would call a reply already waiting unread a timeout. setImmediate runs after
+            // the sockets are read, so such a reply settles the check first.
+            setImmediate(() => {
+                request.destroy();
+                resolve("unhealthy");
+            });
         });
         request.on("error", (error: NodeJS.ErrnoException) => {
             resolve(error.code === "ECONNREFUSED" || error.code === "ECONNRESET" ? "refused" : "unhealthy");
@@ -152,24 +194,156 @@ function splitHostPort(address: string): [string, number] {
     return [address.slice(0, colon), port];
 }
 
-/** Replaces the file whole, so nginx never reads half of it. */
-export function writeUpstream(options: GuardOptions, marked: Marked): void {
-    fs.mkdirSync(path.dirname(options.upstreamFile), { recursive: true });
-    const temporary = `${options.upstreamFile}.${process.pid}.tmp`;
-    fs.writeFileSync(temporary, upstreamServers(options, marked));
-    fs.renameSync(temporary, options.upstreamFile);
+/** Replaces the file whole, through a file in the same directory (a rename within one file system), so
+ * nginx never reads half of it; on failure nothing is left behind and the old file stands. */
+function replaceFile(file: string, text: string): void {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const temporary = `${file}.${process.pid}.tmp`;
+    try {
+        fs.writeFileSync(temporary, text);
+        fs.renameSync(temporary, file);
+    } catch (error) {
+        fs.rmSync(temporary, { force: true });
+        throw error;
+    }
 }
 
-function readMarked(options: GuardOptions): Marked {
+export function writeUpstream(options: GuardOptions, marked: Marked): void {
+    replaceFile(options.upstreamFile, upstreamServers(options, marked));
+}
+
+/** Which state the upstream file is in, by its servers; undefined if missing, empty or not this guard's. */
+export function readUpstream(options: Pick<GuardOptions, "primary" | "backup" | "upstreamFile">): Marked | undefined {
+    let text: string;
     try {
-        return fs.readFileSync(options.upstreamFile, "utf8").includes(" backup;") ? "primary" : "backup-only";
+        text = fs.readFileSync(options.upstreamFile, "utf8");
     } catch {
-        return "primary";
+        return undefined;
     }
+    const servers = (upstream: string) =>
+        upstream
+            .split("\n")
+            .map((line) => line.trim())
+            .filter((line) => line.startsWith("server "))
+            .join("\n");
+    return markedStates.find((marked) => servers(upstreamServers(options, marked)) === servers(text));
+}
+
+/** What the guard writes every round: the liveness probe reads its age, an operator its contents. */
+export interface Heartbeat {
+    readonly time: string;
+    readonly pid: number;
+    /** What the guard has decided, and what nginx was last made to load (they differ while `pending`). */
+    readonly marked: Marked;
+    readonly applied: Marked;
+    readonly pending: boolean;
+    readonly primary: CheckResult | null;
+    readonly backup: CheckResult | null;
+}
+
+/** Where the heartbeat goes unless --heartbeat-file says otherwise: beside the upstream file. */
+export function defaultHeartbeatFile(upstreamFile: string): string {
+    return path.posix.join(path.posix.dirname(upstreamFile), "heartbeat.json");
+}
+
+function readHeartbeat(file: string): Partial<Heartbeat> | undefined {
+    try {
+        return JSON.parse(fs.readFileSync(file, "utf8")) as Partial<Heartbeat>;
+    } catch {
+        return undefined;
+    }
+}
+
+export interface Pending {
+    readonly marked: Marked;
+    readonly reason: string;
+    /** The upstream file says `marked` already; only nginx's reload is missing. */
+    readonly written: boolean;
+}
+
+export interface Recovered {
+    readonly marked: Marked;
+    readonly applied: Marked;
+    readonly pending?: Pending;
+}
+
+/**
+ * The state a (re)starting guard takes over. The upstream file says what was decided; the last heartbeat
+ * says what nginx was made to load. A guard that stopped between writing the file and signalling nginx
+ * left the two apart, and nginx still runs the old servers: the reload is owed. No heartbeat is a pod's
+ * first guard: nginx started after the init run and read the file itself.
+ */
+export function recover(fileMarked: Marked | undefined, lastApplied: unknown): Recovered {
+    if (fileMarked === undefined) {
+        // Missing, empty or foreign: nginx cannot be trusted to run anything sensible; the init's state.
+        return {
+            marked: "primary",
+            applied: "primary",
+            pending: { marked: "primary", reason: "upstream file unrecognised", written: false },
+        };
+    }
+    if (markedStates.includes(lastApplied as Marked) && lastApplied !== fileMarked) {
+        return {
+            marked: fileMarked,
+            applied: lastApplied as Marked,
+            pending: { marked: fileMarked, reason: "upstream file written, nginx not reloaded", written: true },
+        };
+    }
+    return { marked: fileMarked, applied: fileMarked };
+}
+
+/**
+ * The pid of nginx's master from its pid file, or why there is none to signal. An empty file reads as 0,
+ * and kill(0) signals the guard's whole process group, kill(-1) every process it may signal; a stale file
+ * names whatever process got the number since, in a process namespace shared with the pod's others.
+ */
+export function nginxMasterPid(pidFile: string, procDir = "/proc"): { pid: number } | { problem: string } {
+    let text: string;
+    try {
+        text = fs.readFileSync(pidFile, "utf8").trim();
+    } catch (error) {
+        return { problem: `cannot read ${pidFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}` };
+    }
+    const pid = Number(text);
+    if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(pid) || pid <= 0) {
+        return { problem: `${pidFile} holds ${JSON.stringify(text.slice(0, 20))}, not a process id` };
+    }
+    if (pid === process.pid) {
+        return { problem: `${pidFile} names the guard itself` };
+    }
+    if (fs.existsSync(path.join(procDir, "self"))) {
+        let name: string;
+        try {
+            name = fs.readFileSync(path.join(procDir, String(pid), "comm"), "utf8").trim();
+        } catch {
+            return { problem: `${pidFile} names process ${pid}, which is not running` };
+        }
+        if (!name.startsWith("nginx")) {
+            return { problem: `${pidFile} names process ${pid}, which is ${name}, not nginx` };
+        }
+    }
+    return { pid };
 }
 
 function log(event: string, fields: Record<string, unknown> = {}): void {
     console.log(JSON.stringify({ time: new Date().toISOString(), component: "failover-guard", event, ...fields }));
+}
+
+/** Logs a failure once until it changes or clears, so a retry every round does not flood the log. */
+class Problems {
+    private last?: string;
+
+    report(event: string, fields: Record<string, unknown>): void {
+        const key = JSON.stringify([event, fields]);
+        if (key !== this.last) {
+            this.last = key;
+            log(event, { ...fields, retrying: true });
+        }
+    }
+
+    clear(): void {
+        this.last = undefined;
+    }
 }
 
 export function parseOptions(argv: string[]): GuardOptions & { init: boolean } {
@@ -180,6 +354,7 @@ export function parseOptions(argv: string[]): GuardOptions & { init: boolean } {
             backup: { type: "string" },
             "upstream-file": { type: "string" },
             "nginx-pid-file": { type: "string" },
+            "heartbeat-file": { type: "string" },
             "interval-ms": { type: "string", default: "1000" },
             "timeout-ms": { type: "string", default: "1000" },
             fall: { type: "string", default: "2" },
@@ -202,11 +377,13 @@ export function parseOptions(argv: string[]): GuardOptions & { init: boolean } {
         }
         return value;
     };
+    const upstreamFile = required("upstream-file");
     const options = {
         primary: required("primary"),
         backup: required("backup"),
-        upstreamFile: required("upstream-file"),
+        upstreamFile,
         nginxPidFile: required("nginx-pid-file"),
+        heartbeatFile: values["heartbeat-file"] || defaultHeartbeatFile(upstreamFile),
         intervalMs: count("interval-ms"),
         timeoutMs: count("timeout-ms"),
         fall: Math.max(1, count("fall")),
@@ -219,10 +396,36 @@ export function parseOptions(argv: string[]): GuardOptions & { init: boolean } {
     return options;
 }
 
-/** SIGHUP to nginx's master: it re-reads the configuration and retires the old workers gracefully. */
-function reloadNginx(options: GuardOptions): void {
-    const pid = Number(fs.readFileSync(options.nginxPidFile, "utf8").trim());
-    process.kill(pid, "SIGHUP");
+/**
+ * Makes nginx run `pending`: the upstream file, then SIGHUP to nginx's master (it re-reads the
+ * configuration and retires the old workers gracefully). Returns what is still owed, for the next round.
+ */
+function apply(options: GuardOptions, pending: Pending, problems: Problems): Pending | undefined {
+    let owed = pending;
+    if (!owed.written) {
+        try {
+            writeUpstream(options, owed.marked);
+        } catch (error) {
+            problems.report("write-failed", { marked: owed.marked, error: String(error) });
+            return owed;
+        }
+        owed = { ...owed, written: true };
+    }
+    const master = nginxMasterPid(options.nginxPidFile);
+    if ("problem" in master) {
+        // Also nginx not (yet) running: once it is, it has read the file, and the reload costs nothing.
+        problems.report("reload-skipped", { marked: owed.marked, problem: master.problem });
+        return owed;
+    }
+    try {
+        process.kill(master.pid, "SIGHUP");
+    } catch (error) {
+        problems.report("reload-failed", { marked: owed.marked, error: String(error) });
+        return owed;
+    }
+    problems.clear();
+    log("reloaded", { marked: owed.marked, reason: owed.reason });
+    return undefined;
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -232,29 +435,61 @@ export async function main(argv: string[]): Promise<void> {
         log("initialised", { upstreamFile: options.upstreamFile });
         return;
     }
-    const state = new GuardState(options, readMarked(options));
-    log("started", { primary: options.primary, backup: options.backup, marked: state.marked });
+    const recovered = recover(readUpstream(options), readHeartbeat(options.heartbeatFile)?.applied);
+    const state = new GuardState(options, recovered.marked);
+    let applied = recovered.applied;
+    let pending = recovered.pending;
+    log("started", {
+        primary: options.primary,
+        backup: options.backup,
+        marked: state.marked,
+        ...(pending ? { owed: pending.reason } : {}),
+    });
     let stopping = false;
     for (const signal of ["SIGTERM", "SIGINT"] as const) {
         process.on(signal, () => {
             stopping = true;
         });
     }
+    const problems = new Problems();
+    let heartbeatProblem: string | undefined;
     while (!stopping) {
         const started = Date.now();
-        const result = await checkPrimary(options.primary, options.timeoutMs);
-        const decision = state.observe(result, Date.now());
+        const [primary, backup] = await Promise.all([
+            checkServer(options.primary, options.timeoutMs),
+            checkServer(options.backup, options.timeoutMs),
+        ]);
+        const decision = state.observe(primary, Date.now(), backup);
         if (decision.log) {
             log("observed", { message: decision.log });
         }
         if (decision.reload) {
-            writeUpstream(options, decision.reload.marked);
-            try {
-                reloadNginx(options);
-                log("reloaded", { marked: decision.reload.marked, reason: decision.reload.reason });
-            } catch (error) {
-                // nginx not (yet) running: it reads the file when it starts.
-                log("reload-failed", { marked: decision.reload.marked, error: String(error) });
+            pending = { ...decision.reload, written: false };
+        }
+        if (pending) {
+            const marked = pending.marked;
+            pending = apply(options, pending, problems);
+            if (!pending) {
+                applied = marked;
+            }
+        }
+        const heartbeat: Heartbeat = {
+            time: new Date().toISOString(),
+            pid: process.pid,
+            marked: state.marked,
+            applied,
+            pending: pending !== undefined,
+            primary,
+            backup,
+        };
+        try {
+            replaceFile(options.heartbeatFile, `${JSON.stringify(heartbeat)}\n`);
+            heartbeatProblem = undefined;
+        } catch (error) {
+            // The liveness probe sees it by the heartbeat's age; the log says why.
+            if (String(error) !== heartbeatProblem) {
+                heartbeatProblem = String(error);
+                log("heartbeat-failed", { error: heartbeatProblem });
             }
         }
         await new Promise((resolve) => setTimeout(resolve, Math.max(0, options.intervalMs - (Date.now() - started))));

@@ -3,6 +3,7 @@
  * (separate processes, killed for real) and a fake Keycloak, all on loopback. Bounded: every loop has a
  * fixed number of requests and a deadline.
  */
+import { spawnSync } from "node:child_process";
 import * as dgram from "node:dgram";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -103,6 +104,37 @@ async function environment(options: EnvironmentOptions = {}): Promise<Environmen
             fs.rmSync(local.runtimeDir, { recursive: true, force: true });
         },
     };
+}
+
+/** The rendered guard container's liveness probe, run here as the kubelet would run it in the pod. */
+function guardProbe(stack: Rendered, runtimeDir: string): string[] {
+    const deployment = stack.manifests.find(
+        (manifest) => manifest.kind === "Deployment" && (manifest.metadata as { name: string }).name === "nginx",
+    ) as { spec: { template: { spec: { containers: { name: string; livenessProbe?: unknown }[] } } } } | undefined;
+    const guard = deployment?.spec.template.spec.containers.find((container) => container.name === "failover-guard");
+    const probe = guard?.livenessProbe as { exec?: { command: string[] } } | undefined;
+    const [node, ...args] = probe?.exec?.command ?? [];
+    if (node !== "node") {
+        throw new Error(
+            `the rendered failover guard has no node liveness probe: ${JSON.stringify(guard?.livenessProbe)}`,
+        );
+    }
+    return [
+        process.execPath,
+        ...args.map((arg) => (arg.startsWith("/tmp/") ? `${runtimeDir}/${arg.slice("/tmp/".length)}` : arg)),
+    ];
+}
+
+/** The heartbeat file the probe reads: the guard's view of both servers in its last round. */
+function guardHeartbeat(stack: Rendered, runtimeDir: string): { file: string; seen: () => Record<string, unknown> } {
+    const file = guardProbe(stack, runtimeDir).find((arg) => arg.startsWith(`${runtimeDir}/`));
+    if (!file) {
+        throw new Error("the guard's liveness probe names no file in the runtime directory");
+    }
+    // Nothing seen yet until the guard's first round has written the file.
+    const seen = () =>
+        fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>) : {};
+    return { file, seen };
 }
 
 function servedBy(body: string): string {
@@ -243,6 +275,26 @@ describe("the rendered nginx.conf in real nginx", () => {
             expect(seen?.headers["x-forwarded-port"]).toBe("443");
         });
 
+        it("runs a guard whose rendered liveness probe passes while it works and fails once it stops", () => {
+            const [program, ...args] = guardProbe(rendered, env.local.runtimeDir);
+            const probe = () => spawnSync(program ?? process.execPath, args, { encoding: "utf8" });
+            expect(probe().status).toBe(0);
+            const heartbeat = guardHeartbeat(rendered, env.local.runtimeDir).file;
+            // Stopped (as a wedged guard is) and its last heartbeat older than the probe allows.
+            const maxAgeMs = Number(args[args.length - 1]);
+            expect(maxAgeMs).toBeGreaterThan(0);
+            env.guard.process.kill("SIGSTOP");
+            try {
+                const stale = (Date.now() - maxAgeMs - 1000) / 1000;
+                fs.utimesSync(heartbeat, stale, stale);
+                const failed = probe();
+                expect(failed.status).toBe(1);
+                expect(failed.stderr).toContain("no failover-guard heartbeat");
+            } finally {
+                env.guard.process.kill("SIGCONT");
+            }
+        });
+
         it.each([
             "/auth/admin/master/console/",
             "/auth/admin/realms/mattermost/users",
@@ -258,13 +310,31 @@ describe("the rendered nginx.conf in real nginx", () => {
 
     it("fails over to the backup when the primary dies: no failed GET, websockets reconnect to the backup", async () => {
         const env = await environment();
-        const clients = [0, 1, 2].map(() => new ReconnectingClient(env.local.listenPort));
+        // Whatever keeps the websockets off the primary is named: the guard's decisions and who greeted whom.
+        const explained = (error: unknown) => {
+            throw new Error(
+                `${String(error)}; greetings: ${JSON.stringify(clients.map((client) => client.greetings))}; ` +
+                    `the guard logged:\n${env.guard.log()}`,
+            );
+        };
+        const heartbeat = guardHeartbeat(rendered, env.local.runtimeDir);
+        const clients: ReconnectingClient[] = [];
         try {
+            // The guard's first round, before anyone connects, so that what the test sees of the primary is
+            // what the guard has seen too.
+            await waitFor(
+                () => Promise.resolve(heartbeat.seen().primary === "ok" && heartbeat.seen().backup === "ok"),
+                10000,
+                "the guard to see both servers healthy",
+            ).catch((error: unknown) => {
+                throw new Error(`${String(error)}; the guard logged:\n${env.guard.log()}`);
+            });
+            clients.push(...[0, 1, 2].map(() => new ReconnectingClient(env.local.listenPort)));
             await waitFor(
                 () => Promise.resolve(clients.every((client) => client.last === "primary")),
                 5000,
                 "websockets on the primary",
-            );
+            ).catch(explained);
             const results: { status: number; server?: string }[] = [];
             const started = Date.now();
             let killed = false;
@@ -292,7 +362,10 @@ describe("the rendered nginx.conf in real nginx", () => {
                 () => Promise.resolve(clients.every((client) => client.last === "backup")),
                 5000,
                 "websockets on the backup",
-            );
+            ).catch(explained);
+            // A killed primary refuses connections: nginx fails over by itself, and a reload would only
+            // have cut the websockets that had just moved.
+            expect(env.guard.log()).not.toContain('"event":"reloaded"');
         } finally {
             clients.forEach((client) => client.stop());
             await env.stop();
