@@ -391,9 +391,12 @@ export async function renderStack(options: RenderOptions): Promise<RenderResult>
     const objects = resources.filter(isKubernetesObject);
     const manifests = objects.map(manifestOf).sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1));
 
-    fs.rmSync(outDir, { recursive: true, force: true });
+    // Only what a render writes is removed, never the directory itself, which may be someone's own
+    // (checkOutputDirectory, at the start, made sure nothing else is in it).
+    for (const entry of renderEntries) {
+        fs.rmSync(path.join(outDir, entry), { recursive: true, force: true });
+    }
     fs.mkdirSync(path.join(outDir, "files"), { recursive: true });
-    // (checkOutputDirectory, at the start, made sure that only an earlier render was removed here.)
     const write = (relative: string, text: string) => {
         const target = path.join(outDir, relative);
         fs.mkdirSync(path.dirname(target), { recursive: true });

@@ -381,6 +381,17 @@ describe("the render's output directory", () => {
         expect(fs.readdirSync(outDir)).toEqual(["notes.md"]);
     });
 
+    it("writes into a directory it was given and keeps that directory, not a new one in its place", async () => {
+        const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "render-given-"));
+        fs.chmodSync(outDir, 0o750);
+        const before = fs.statSync(outDir);
+        await renderInProcess({ projectDir, stack: "test", outDir });
+        await renderInProcess({ projectDir, stack: "test", outDir });
+        const after = fs.statSync(outDir);
+        expect([after.ino, after.mode & 0o777]).toEqual([before.ino, 0o750]);
+        expect(fs.existsSync(path.join(outDir, "manifests.yaml"))).toBe(true);
+    });
+
     it("replaces an earlier render in place", async () => {
         const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "render-again-"));
         await renderInProcess({ projectDir, stack: "test", outDir });
