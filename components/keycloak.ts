@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { keycloakSyslog } from "../config/filebeat";
+import { keycloakSyslog, syslogMaxMessageBytes } from "../config/filebeat";
 import { realmApplyScriptName, renderRealmApplyScript } from "../config/guard";
 import { keycloakUrl, realmSecretVariables } from "../config/realm";
 import { trustBundlePath } from "../config/trust";
@@ -149,6 +149,7 @@ export class Keycloak extends pulumi.ComponentResource {
                       KC_LOG_SYSLOG_ENDPOINT: keycloakSyslog,
                       KC_LOG_SYSLOG_PROTOCOL: "udp",
                       KC_LOG_SYSLOG_OUTPUT: "json",
+                      KC_LOG_SYSLOG_MAX_LENGTH: String(syslogMaxMessageBytes),
                   }
                 : {}),
             ...(args.trustBundle ? { KC_TRUSTSTORE_PATHS: trustBundlePath } : {}),

@@ -13,6 +13,12 @@ export const mattermostLogFile = `${mattermostLogDirectory}/mattermost.log`;
 export const nginxSyslog = { access: "127.0.0.1:5140", error: "127.0.0.1:5141" } as const;
 /** Keycloak sends its JSON log the same way. */
 export const keycloakSyslog = "127.0.0.1:5142";
+/**
+ * The largest syslog message a sender sends and the sidecar takes whole. A Keycloak event with its stack
+ * trace runs past Keycloak's default 2048 bytes and Filebeat's default 10 KiB, and JSON cut short is no
+ * longer JSON. Below 65,507 bytes, the most one UDP datagram over IPv4 carries.
+ */
+export const syslogMaxMessageBytes = 65000;
 
 /** Filebeat's registry, so a restarted sidecar does not ship everything again. */
 export const filebeatDataDirectory = "/usr/share/filebeat/data";
@@ -69,6 +75,7 @@ function input(source: LogSource): Record<string, unknown> {
         type: "udp",
         id: source.id,
         host: source.address,
+        max_message_size: `${syslogMaxMessageBytes}B`,
         processors: [
             { syslog: { field: "message" } },
             ...(source.json

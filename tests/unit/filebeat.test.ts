@@ -37,6 +37,7 @@ const filebeatSchema = z.strictObject({
                     type: z.literal("udp"),
                     id: z.string(),
                     host: z.string().regex(/^127\.0\.0\.1:\d+$/),
+                    max_message_size: z.string().regex(/^\d+B$/),
                     processors: z.array(z.record(z.string(), z.unknown())),
                 }),
             ]),
@@ -146,6 +147,17 @@ describe("Filebeat in the prod stack", () => {
         const inputs = filebeatConfig(prod, "nginx")["filebeat.inputs"];
         expect(inputs.map((input) => (input.type === "udp" ? input.host : undefined))).toEqual(sent);
         expect(sent).toHaveLength(2);
+    });
+
+    it("takes whole the longest syslog message Keycloak sends, which one UDP datagram still carries", () => {
+        const keycloak = containers(prod, "keycloak").find((container) => container.name === "keycloak");
+        const sent = Number(keycloak?.env?.find((variable) => variable.name === "KC_LOG_SYSLOG_MAX_LENGTH")?.value);
+        const input = filebeatConfig(prod, "keycloak")["filebeat.inputs"].find((each) => each.type === "udp");
+        const taken = Number(input?.type === "udp" ? input.max_message_size.slice(0, -1) : Number.NaN);
+        // Past Keycloak's default 2048 and Filebeat's 10 KiB: a stack trace fits.
+        expect(sent).toBeGreaterThanOrEqual(16 * 1024);
+        expect(taken).toBeGreaterThanOrEqual(sent);
+        expect(sent).toBeLessThanOrEqual(65507);
     });
 
     it("gets the password from a Secret, verifies TLS with the trust bundle, and is locked down", () => {
