@@ -1,4 +1,4 @@
-/** Parsing of container image references, so that only pinned images reach the cluster. */
+/** Parsing of container image references, so that no image runs by a moving tag (or none). */
 
 export interface ImageReference {
     readonly repository: string;
@@ -22,8 +22,9 @@ export function parseImage(reference: string): ImageReference {
     };
 }
 
-/** Why the reference is not pinned, or undefined when it is. */
-export function unpinnedReason(reference: string): string | undefined {
+/** Why the reference names no release (no tag, a moving tag, a malformed digest), or undefined. A release
+ * tag alone can still be moved by its registry: production asks for the digest too (validate.ts). */
+export function imageReferenceProblem(reference: string): string | undefined {
     if (reference.trim() === "" || /\s/.test(reference)) {
         return "is not an image reference";
     }

@@ -61,7 +61,7 @@ export const configKeys = {
         type: "string",
         default: "mattermost/mattermost-enterprise-edition:11.6.1",
         description:
-            "Mattermost image, pinned by a version tag or a digest (never `latest`). Team Edition: `mattermost/mattermost-team-edition`; Enterprise (free Entry or licensed): `mattermost/mattermost-enterprise-edition`.",
+            "Mattermost image: a release tag (never `latest`), and in production its digest too. Team Edition: `mattermost/mattermost-team-edition`; Enterprise (free Entry or licensed): `mattermost/mattermost-enterprise-edition`.",
     },
     mattermostEdition: {
         type: "string",
@@ -109,7 +109,14 @@ export const configKeys = {
     nginxImage: {
         type: "string",
         default: "nginxinc/nginx-unprivileged:1.28.0",
-        description: "Unprivileged nginx image, pinned by a version tag or a digest.",
+        description:
+            "Unprivileged nginx image: a release tag, and in production its digest too (see `acceptTagOnlyImages`).",
+    },
+    acceptTagOnlyImages: {
+        type: "boolean",
+        default: false,
+        description:
+            "Production only: accept images given by a release tag without their digest (`repository:tag@sha256:<digest>`). A registry can move a tag to other contents, so only a digest pins an image; a production stack refuses tag-only images unless this is true, and every preview then lists them. The defaults are tags: add the digests your registry gives, then remove this.",
     },
     nginxReplicas: {
         type: "integer",
@@ -145,7 +152,7 @@ export const configKeys = {
         type: "string",
         default: "node:20.19.4-alpine3.22",
         description:
-            "Node.js image, pinned, that runs the failover guard beside nginx, the realm-apply job and the deprovisioning job (their programs come from ConfigMaps, so no image is built).",
+            "Node.js image (a release tag; in production with its digest) that runs the failover guard beside nginx, the realm-apply job and the deprovisioning job (their programs come from ConfigMaps, so no image is built).",
     },
     nginxCpuRequest: { type: "string", default: "100m", description: "CPU request of each nginx pod." },
     nginxMemoryRequest: { type: "string", default: "64Mi", description: "Memory request of each nginx pod." },
@@ -204,7 +211,7 @@ export const configKeys = {
         type: "string",
         default: "postgres:16.9",
         description:
-            "PostgreSQL image, pinned (PostgreSQL 14 or newer): the database with `databaseMode: inCluster`, and in every stack the init container that waits for the database with `pg_isready`.",
+            "PostgreSQL image, a release tag and in production its digest (PostgreSQL 14 or newer): the database with `databaseMode: inCluster`, and in every stack the init container that waits for the database with `pg_isready`.",
     },
     companyCaCertificates: {
         type: "string",
@@ -259,7 +266,7 @@ export const configKeys = {
     s3Image: {
         type: "string",
         default: "chrislusf/seaweedfs:4.53",
-        description: "SeaweedFS image for `s3Mode: inCluster`, pinned.",
+        description: "SeaweedFS image for `s3Mode: inCluster`: a release tag, and in production its digest too.",
     },
     elkEndpoint: {
         type: "string",
@@ -286,7 +293,7 @@ export const configKeys = {
     filebeatImage: {
         type: "string",
         default: "docker.elastic.co/beats/filebeat:8.19.4",
-        description: "Filebeat image of the log-shipping sidecars, pinned.",
+        description: "Filebeat image of the log-shipping sidecars: a release tag, and in production its digest too.",
     },
     localLogin: {
         type: "boolean",
@@ -304,7 +311,7 @@ export const configKeys = {
         type: "string",
         default: "quay.io/keycloak/keycloak:26.5.5",
         description:
-            "Keycloak image, pinned (26.x: the bootstrap-admin, hostname v2 and jdbc-ping behaviour this program relies on).",
+            "Keycloak image, a release tag and in production its digest (26.x: the bootstrap-admin, hostname v2 and jdbc-ping behaviour this program relies on).",
     },
     keycloakReplicas: {
         type: "integer",

@@ -1,7 +1,7 @@
 /** The zod building blocks every config key's schema is made of; each message says how to fix the value. */
 import ipaddr from "ipaddr.js";
 import { z } from "zod";
-import { unpinnedReason } from "./images";
+import { imageReferenceProblem } from "./images";
 
 export const dnsLabel = "[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?";
 export const hostnamePattern = new RegExp(`^${dnsLabel}(\\.${dnsLabel})+$`);
@@ -150,12 +150,12 @@ export const oneOf = <const T extends readonly [string, ...string[]]>(values: T)
         error: (issue) =>
             `${JSON.stringify(issue.input)} is not allowed. Use ${values.map((v) => `"${v}"`).join(" or ")}`,
     });
-export const pinnedImage = z.string().superRefine((value, context) => {
-    const reason = unpinnedReason(value);
+export const releaseImage = z.string().superRefine((value, context) => {
+    const reason = imageReferenceProblem(value);
     if (reason) {
         context.addIssue({
             code: "custom",
-            message: `"${value}" ${reason}. Pin a release tag or a digest, e.g. "repository:1.2.3" or "repository@sha256:<digest>"`,
+            message: `"${value}" ${reason}. Give a release tag, and in production its digest too, e.g. "repository:1.2.3" or "repository:1.2.3@sha256:<digest>"`,
         });
     }
 });

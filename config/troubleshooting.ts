@@ -29,6 +29,9 @@ const examplePlugin = {
     signatureSha256: "b".repeat(64),
 };
 
+/** The form of an image digest, for the entries that need one (not any real image's). */
+const exampleDigest = "c".repeat(64);
+
 export const badInputs: readonly BadInput[] = [
     {
         problem: "A production stack without the database password",
@@ -103,14 +106,28 @@ export const badInputs: readonly BadInput[] = [
         base: "test",
         change: { mattermostImage: "mattermost/mattermost-team-edition" },
         message:
-            'mattermost:mattermostImage: "mattermost/mattermost-team-edition" has no tag, so it means `latest`. Pin a release tag or a digest, e.g. "repository:1.2.3" or "repository@sha256:<digest>".',
+            'mattermost:mattermostImage: "mattermost/mattermost-team-edition" has no tag, so it means `latest`. Give a release tag, and in production its digest too, e.g. "repository:1.2.3" or "repository:1.2.3@sha256:<digest>".',
     },
     {
         problem: "An image on latest",
         base: "test",
         change: { nginxImage: "nginxinc/nginx-unprivileged:latest" },
         message:
-            'mattermost:nginxImage: "nginxinc/nginx-unprivileged:latest" has the moving tag "latest". Pin a release tag or a digest, e.g. "repository:1.2.3" or "repository@sha256:<digest>".',
+            'mattermost:nginxImage: "nginxinc/nginx-unprivileged:latest" has the moving tag "latest". Give a release tag, and in production its digest too, e.g. "repository:1.2.3" or "repository:1.2.3@sha256:<digest>".',
+    },
+    {
+        problem: "A production image given by its tag alone",
+        base: "prod",
+        change: {
+            acceptTagOnlyImages: undefined,
+            mattermostImage: `mattermost/mattermost-enterprise-edition:11.6.1@sha256:${exampleDigest}`,
+            nodeImage: `node:20.19.4-alpine3.22@sha256:${exampleDigest}`,
+            postgresImage: `postgres:16.9-alpine3.22@sha256:${exampleDigest}`,
+            keycloakImage: `quay.io/keycloak/keycloak:26.5.5@sha256:${exampleDigest}`,
+            filebeatImage: `docker.elastic.co/beats/filebeat:8.19.4@sha256:${exampleDigest}`,
+        },
+        message:
+            'mattermost:nginxImage: is "nginxinc/nginx-unprivileged:1.28.0", a tag without its digest, and a registry can move a tag to other contents: a production stack runs images by digest. Give "nginxinc/nginx-unprivileged:1.28.0@sha256:<digest>", the digest the registry gives for that tag (e.g. docker buildx imagetools inspect nginxinc/nginx-unprivileged:1.28.0), or set acceptTagOnlyImages true until you have it.',
     },
     {
         problem: "Team Edition 11 with the GitLab login",

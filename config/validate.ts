@@ -17,7 +17,7 @@ import {
     ldapFilterProblem,
     namespacePattern,
     oneOf,
-    pinnedImage,
+    releaseImage,
     quantity,
     quantityValue,
     stringList,
@@ -220,6 +220,7 @@ const retiredKeys: Readonly<Record<string, string>> = {
 
 const fieldSchemas = {
     production: bool("production"),
+    acceptTagOnlyImages: bool("acceptTagOnlyImages"),
     platform: oneOf(["kubernetes", "openshift"]),
     namespace: z
         .string()
@@ -234,7 +235,7 @@ const fieldSchemas = {
     hostname: z.string().refine(isHostName, {
         error: "is not a fully qualified host name. Use the public DNS name users type, lower-case, without scheme or path, at most 253 characters, e.g. chat.example.com",
     }),
-    mattermostImage: pinnedImage,
+    mattermostImage: releaseImage,
     mattermostEdition: oneOf(["team", "enterprise"]),
     mattermostVersion: z.string().refine((value) => value === "" || parseVersion(value) !== undefined, {
         error: "is not a version. Use the Mattermost release, e.g. 10.11.10",
@@ -247,9 +248,9 @@ const fieldSchemas = {
     mattermostMemoryRequest: quantity,
     mattermostCpuLimit: quantity,
     mattermostMemoryLimit: quantity,
-    nginxImage: pinnedImage,
+    nginxImage: releaseImage,
     nginxReplicas: integer(1, 10),
-    nodeImage: pinnedImage,
+    nodeImage: releaseImage,
     deprovisionSchedule: z.string().superRefine((value, context) => {
         const problem = value === "" ? undefined : cronProblem(value);
         if (problem) {
@@ -303,7 +304,7 @@ const fieldSchemas = {
     databaseSslMode: oneOf(["disable", "require", "verify-ca", "verify-full"]),
     databaseConnectTimeout: integer(1, 300),
     databasePassword: z.string(),
-    postgresImage: pinnedImage,
+    postgresImage: releaseImage,
     companyCaCertificates: z.string(),
     s3Mode: oneOf(["external", "inCluster"]),
     s3Endpoint: z.string().superRefine((value, context) => {
@@ -331,7 +332,7 @@ const fieldSchemas = {
     s3Ssl: bool("s3Ssl"),
     s3AccessKeyId: z.string(),
     s3SecretAccessKey: z.string(),
-    s3Image: pinnedImage,
+    s3Image: releaseImage,
     elkEndpoint: z.string().superRefine((value, context) => {
         if (value.includes("://")) {
             context.addIssue({
@@ -348,10 +349,10 @@ const fieldSchemas = {
     elkOutput: oneOf(["elasticsearch", "logstash"]),
     elkUsername: z.string(),
     elkPassword: z.string(),
-    filebeatImage: pinnedImage,
+    filebeatImage: releaseImage,
     localLogin: bool("localLogin"),
     mattermostSsoSessionHours: integer(1, 24 * 365),
-    keycloakImage: pinnedImage,
+    keycloakImage: releaseImage,
     keycloakReplicas: integer(1, 10),
     keycloakCpuRequest: quantity,
     keycloakMemoryRequest: quantity,
@@ -424,6 +425,49 @@ function parseWebhook(entry: string): WebhookDeclaration {
 }
 
 /** The cluster's own namespaces: the chat's default-deny policy there would cut off the cluster's own pods. */
+const imageKeys = [
+    "mattermostImage",
+    "nginxImage",
+    "nodeImage",
+    "postgresImage",
+    "keycloakImage",
+    "s3Image",
+    "filebeatImage",
+] as const satisfies readonly ConfigKeyName[];
+
+/** The images the stack runs (or, mattermostImage, builds on), by key; pieces it does not run are left out. */
+function imagesInUse(f: Fields): (typeof imageKeys)[number][] {
+    return imageKeys.filter(
+        (key) => (key !== "s3Image" || f.s3Mode === "inCluster") && (key !== "filebeatImage" || f.elkEndpoint !== ""),
+    );
+}
+
+/**
+ * A production stack runs images by digest: a registry can move a tag to other contents, so a tag alone
+ * pins nothing. The tag stays beside the digest, for people and for the version rules.
+ */
+function tagOnlyImageRule(f: Fields): { problems: { key: ConfigKeyName; message: string }[]; warnings: string[] } {
+    const tagOnly = imagesInUse(f).filter((key) => parseImage(f[key]).digest === undefined);
+    if (tagOnly.length === 0) {
+        return { problems: [], warnings: [] };
+    }
+    if (f.acceptTagOnlyImages) {
+        return {
+            problems: [],
+            warnings: [
+                `${fullKey("acceptTagOnlyImages")}: is true, so this production stack runs images by a tag alone, which their registry can move: ${tagOnly.map((key) => `${key} ${f[key]}`).join(", ")}. Add each one's digest ("repository:tag@sha256:<digest>"), then: pulumi config rm acceptTagOnlyImages.`,
+            ],
+        };
+    }
+    return {
+        problems: tagOnly.map((key) => ({
+            key,
+            message: `is "${f[key]}", a tag without its digest, and a registry can move a tag to other contents: a production stack runs images by digest. Give "${f[key]}@sha256:<digest>", the digest the registry gives for that tag (e.g. docker buildx imagetools inspect ${f[key]}), or set acceptTagOnlyImages true until you have it`,
+        })),
+        warnings: [],
+    };
+}
+
 function isSystemNamespace(name: string): boolean {
     return (
         ["default", "kube-system", "kube-public", "kube-node-lease", "openshift"].includes(name) ||
@@ -670,6 +714,11 @@ export function validateStackConfig(
     }
 
     // File storage.
+    if (has("production", "acceptTagOnlyImages", "s3Mode", "elkEndpoint", ...imageKeys) && f.production) {
+        const rule = tagOnlyImageRule(f);
+        rule.problems.forEach(({ key, message }) => problem(key, message));
+        warnings.push(...rule.warnings);
+    }
     if (has("s3Mode", "production") && f.s3Mode === "inCluster" && f.production) {
         problem(
             "s3Mode",

@@ -19,6 +19,24 @@ export const testStackConfig: RawConfig = {
 };
 
 /**
+ * Every image a production stack may run, each by its default tag and a digest, as production asks: the
+ * digest has the form of one and is no real image's (nothing here pulls them).
+ */
+export const productionImages: RawConfig = Object.fromEntries(
+    (
+        [
+            "mattermostImage",
+            "nginxImage",
+            "nodeImage",
+            "postgresImage",
+            "keycloakImage",
+            "s3Image",
+            "filebeatImage",
+        ] as const
+    ).map((key) => [key, `${String(configKeys[key].default)}@sha256:${"d".repeat(64)}`]),
+);
+
+/**
  * A stack file's configuration as Pulumi hands it over, with every secret set (and encrypted) and the
  * push tarball's checksum pinned: what a complete stack looks like before `pulumi up`.
  */

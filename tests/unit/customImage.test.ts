@@ -6,7 +6,7 @@ import {
     renderDockerfile,
     type CustomImageSettings,
 } from "../../config/customImage";
-import { unpinnedReason } from "../../config/images";
+import { imageReferenceProblem } from "../../config/images";
 import { flattenSettings } from "../../config/mattermostSettings";
 import { validateStackConfig, type RawConfig } from "../../config/validate";
 import { testStackConfig } from "../helpers/stackFixtures";
@@ -172,7 +172,7 @@ describe("the rendered Dockerfile", () => {
         const stages = new Set<string>();
         for (const line of lines.filter((text) => text.startsWith("FROM "))) {
             const [, image, , stage] = line.split(/\s+/) as [string, string, string?, string?];
-            expect(stages.has(image) || unpinnedReason(image) === undefined).toBe(true);
+            expect(stages.has(image) || imageReferenceProblem(image) === undefined).toBe(true);
             if (stage) {
                 stages.add(stage);
             }

@@ -327,7 +327,7 @@ describe("render refuses bad configuration", () => {
 
     it("fails with the same messages as pulumi up, before running the program", async () => {
         const { render, outDir } = renderStackFile(
-            "config:\n  mattermost:hostname: chat.example.com\n  mattermost:platform: gke\n",
+            "config:\n  mattermost:hostname: chat.example.com\n  mattermost:platform: gke\n  mattermost:acceptTagOnlyImages: true\n",
         );
         await expect(render).rejects.toThrow(
             new RenderConfigError(

@@ -4,8 +4,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "../../config/stack";
+import { productionImages } from "../helpers/stackFixtures";
 
 const prodConfig = {
+    ...Object.fromEntries(Object.entries(productionImages).map(([key, value]) => [`mattermost:${key}`, value])),
     "mattermost:hostname": "chat.example.com",
     "mattermost:databaseHost": "db.example.com",
     "mattermost:s3Endpoint": "s3.example.com",

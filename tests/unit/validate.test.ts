@@ -1,11 +1,11 @@
 import { validateStackConfig, type RawConfig } from "../../config/validate";
-import { testStackConfig } from "../helpers/stackFixtures";
+import { productionImages, testStackConfig } from "../helpers/stackFixtures";
 
 const valid = testStackConfig;
 
 const production: RawConfig = {
+    ...productionImages,
     hostname: "chat.example.com",
-    mattermostImage: "mattermost/mattermost-enterprise-edition:11.6.1",
     databaseHost: "db.example.com",
     databasePassword: "s3cret:@/?#% value",
     s3Endpoint: "s3.example.com",
@@ -54,12 +54,12 @@ describe("validateStackConfig", () => {
         [
             "image without tag",
             { mattermostImage: "mattermost/mattermost-team-edition" },
-            'mattermost:mattermostImage: "mattermost/mattermost-team-edition" has no tag, so it means `latest`. Pin a release tag or a digest, e.g. "repository:1.2.3" or "repository@sha256:<digest>".',
+            'mattermost:mattermostImage: "mattermost/mattermost-team-edition" has no tag, so it means `latest`. Give a release tag, and in production its digest too, e.g. "repository:1.2.3" or "repository:1.2.3@sha256:<digest>".',
         ],
         [
             "image on latest",
             { nginxImage: "nginxinc/nginx-unprivileged:latest" },
-            'mattermost:nginxImage: "nginxinc/nginx-unprivileged:latest" has the moving tag "latest". Pin a release tag or a digest, e.g. "repository:1.2.3" or "repository@sha256:<digest>".',
+            'mattermost:nginxImage: "nginxinc/nginx-unprivileged:latest" has the moving tag "latest". Give a release tag, and in production its digest too, e.g. "repository:1.2.3" or "repository:1.2.3@sha256:<digest>".',
         ],
         [
             "boolean",
@@ -124,6 +124,34 @@ describe("validateStackConfig", () => {
         ],
     ])("refuses %s with a message naming key and fix", (_case, change, message) => {
         expect(errorsOf({ ...valid, ...change })).toEqual([message]);
+    });
+
+    it("refuses in production every image it runs by a tag alone, naming each, and no image it does not run", () => {
+        const tagged = { nginxImage: "nginxinc/nginx-unprivileged:1.28.0", s3Image: "chrislusf/seaweedfs:4.53" };
+        expect(errorsOf({ ...production, ...tagged })).toEqual([
+            'mattermost:nginxImage: is "nginxinc/nginx-unprivileged:1.28.0", a tag without its digest, and a registry can move a tag to other contents: a production stack runs images by digest. Give "nginxinc/nginx-unprivileged:1.28.0@sha256:<digest>", the digest the registry gives for that tag (e.g. docker buildx imagetools inspect nginxinc/nginx-unprivileged:1.28.0), or set acceptTagOnlyImages true until you have it.',
+        ]);
+        // The in-cluster store's image counts once the stack runs it (which production refuses for itself).
+        expect(errorsOf({ ...production, ...tagged, s3Mode: "inCluster" }).map((error) => error.split(":")[1])).toEqual(
+            ["nginxImage", "s3Image", "s3Mode"],
+        );
+    });
+
+    it("accepts tag-only images in production when told to, and says so at every preview", () => {
+        const result = validateStackConfig(
+            { ...production, nodeImage: "node:20.19.4-alpine3.22", acceptTagOnlyImages: "true" },
+            encrypted,
+        );
+        expect(result.errors).toEqual([]);
+        expect(result.warnings.filter((warning) => warning.startsWith("mattermost:acceptTagOnlyImages"))).toEqual([
+            'mattermost:acceptTagOnlyImages: is true, so this production stack runs images by a tag alone, which their registry can move: nodeImage node:20.19.4-alpine3.22. Add each one\'s digest ("repository:tag@sha256:<digest>"), then: pulumi config rm acceptTagOnlyImages.',
+        ]);
+    });
+
+    it("takes release tags alone in a test stack, without a word", () => {
+        const result = validateStackConfig(valid);
+        expect(result.errors).toEqual([]);
+        expect(result.warnings.filter((warning) => /digest|acceptTagOnlyImages/.test(warning))).toEqual([]);
     });
 
     it("refuses EnableInsecureOutgoingConnections in production, and in a test stack that has a private CA", () => {
