@@ -627,7 +627,7 @@ export function validateStackConfig(
                 );
             } else if (gitlabFree && !f.mattermostLicensed) {
                 warnings.push(
-                    `${fullKey("mattermostImage")}: Mattermost ${shown} with GitLab SSO is the 10.11 ESR line, past end of support since ${esr1011EndOfSupport}: no more security fixes. Plan the move to the Enterprise image with ssoMode "openid" (see DESIGN decision 1).`,
+                    `${fullKey("mattermostImage")}: Mattermost ${shown} with GitLab SSO is the 10.11 ESR line, past end of support since ${esr1011EndOfSupport}: no more security fixes. Plan the move to the Enterprise image with ssoMode "openid" (README, "Which Mattermost, which login").`,
                 );
             }
         } else if (f.mattermostEdition === "team") {

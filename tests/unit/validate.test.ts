@@ -351,7 +351,7 @@ describe("validateStackConfig", () => {
             validateStackConfig({ ...valid, mattermostAdminToken: "token" }, new Set(["mattermostAdminToken"]))
                 .warnings,
         ).toEqual([
-            'mattermost:mattermostImage: Mattermost 10.11.10 with GitLab SSO is the 10.11 ESR line, past end of support since 2026-08-15: no more security fixes. Plan the move to the Enterprise image with ssoMode "openid" (see DESIGN decision 1).',
+            'mattermost:mattermostImage: Mattermost 10.11.10 with GitLab SSO is the 10.11 ESR line, past end of support since 2026-08-15: no more security fixes. Plan the move to the Enterprise image with ssoMode "openid" (README, "Which Mattermost, which login").',
         ]);
     });
 
