@@ -157,6 +157,8 @@ async function main(): Promise<void> {
                 fs.writeFileSync(target, wanted);
                 console.log(`wrote ${file}`);
             }
+        } else if (!check) {
+            console.log(`${file} is current: its generated parts match their sources`);
         }
     }
     if (stale.length > 0) {
