@@ -354,6 +354,36 @@ describe("render refuses bad configuration", () => {
     });
 });
 
+describe("the render's command line", () => {
+    const tsx = path.join(projectDir, "node_modules", ".bin", "tsx");
+    const render = (...args: string[]) =>
+        spawnSync(tsx, ["scripts/render.ts", ...args], { cwd: projectDir, encoding: "utf8" });
+
+    it("answers a mistyped flag with its usage, not a stack trace", () => {
+        const result = render("--stak", "test");
+        expect(result.status).toBe(1);
+        // Node's own words for the flag, then the usage; no stack frame.
+        expect(result.stderr.trim()).toMatch(
+            /^Unknown option '--stak'\..*Usage: npm run render -- --stack <name> \[--out <dir>\] \[--stack-file <file>\]$/,
+        );
+        expect(result.stderr).not.toMatch(/^\s+at /m);
+    });
+
+    it("names the stack file it read in what it says is missing", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "render-stack-file-"));
+        const stackFile = path.join(dir, "proposed.yaml");
+        fs.copyFileSync(path.join(projectDir, "Pulumi.test.yaml"), stackFile);
+        try {
+            const result = render("--stack", "test", "--stack-file", stackFile, "--out", path.join(dir, "out"));
+            expect(result.status).toBe(0);
+            expect(result.stderr).toContain(`Secrets not set in ${stackFile} (placeholders used`);
+            expect(result.stderr).not.toContain("Pulumi.test.yaml");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    }, 60000);
+});
+
 describe("the render's output directory", () => {
     it("refuses a stack name that is a path, before anything is written or removed", () => {
         const outside = fs.mkdtempSync(path.join(os.tmpdir(), "render-outside-"));
