@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { configKeys, fullKey, type ConfigKey, type ConfigKeyName } from "./keys";
 import { formatVersion, parseImage, parseVersion, type Version } from "./images";
+import { isExampleCertificate, isExampleHostKey, namesExampleDomain } from "./examples";
 import {
     bool,
     cronProblem,
@@ -468,6 +469,31 @@ function tagOnlyImageRule(f: Fields): { problems: { key: ConfigKeyName; message:
     };
 }
 
+/** A production stack still holding the example values Pulumi.prod.yaml ships, named at every preview. */
+function exampleValueWarnings(raw: RawConfig, certificates: readonly string[]): string[] {
+    const warnings: string[] = [];
+    const exampleNamed = (Object.keys(configKeys) as ConfigKeyName[]).filter((key) => {
+        const value = raw[key];
+        return !(configKeys[key] as ConfigKey).secret && value !== undefined && namesExampleDomain(value);
+    });
+    if (exampleNamed.length > 0) {
+        warnings.push(
+            `${exampleNamed.map(fullKey).join(", ")}: name hosts under example.com, a domain reserved for examples (as Pulumi.prod.yaml ships them). Replace them with the company's own before the first pulumi up.`,
+        );
+    }
+    if (certificates.some(isExampleCertificate)) {
+        warnings.push(
+            `${fullKey("companyCaCertificates")}: holds the repository's example CA certificate, whose private key nobody has: no service's certificate is signed by it, so TLS to the company's services would fail. Replace it with the company's CA certificates.`,
+        );
+    }
+    if (raw.pushSshHostKey && isExampleHostKey(raw.pushSshHostKey)) {
+        warnings.push(
+            `${fullKey("pushSshHostKey")}: is the repository's example host key (its private key was discarded), so the host key check fails against any real push VM. Replace it with the VM's own, read on its console: cat /etc/ssh/ssh_host_ed25519_key.pub.`,
+        );
+    }
+    return warnings;
+}
+
 function isSystemNamespace(name: string): boolean {
     return (
         ["default", "kube-system", "kube-public", "kube-node-lease", "openshift"].includes(name) ||
@@ -697,6 +723,9 @@ export function validateStackConfig(
         for (const message of parsed.problems) {
             problem("companyCaCertificates", message);
         }
+    }
+    if (has("production") && f.production) {
+        warnings.push(...exampleValueWarnings(raw, companyCaCertificates));
     }
     const privateCaInUse = companyCaCertificates.length > 0 || (has("s3Mode") && f.s3Mode === "inCluster");
     if (settings && settingValue(settings, "ServiceSettings.EnableInsecureOutgoingConnections") === true) {

@@ -59,6 +59,7 @@ describe("loadStackConfig", () => {
                 expect.stringContaining(
                     "mattermost:mattermostEdition: the Enterprise image without a license runs as Mattermost Entry",
                 ),
+                expect.stringContaining("name hosts under example.com, a domain reserved for examples"),
             ]);
         } finally {
             warn.mockRestore();
