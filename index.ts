@@ -43,7 +43,7 @@ const keycloakDatabase = databaseFor("keycloak-postgres", config.identity.databa
 const storage = config.fileStorage;
 const s3 =
     storage.mode === "inCluster"
-        ? new S3Store("mattermost-s3", { namespace: config.namespace, image: storage.image }, opts)
+        ? new S3Store("mattermost-s3", { namespace: config.namespace, image: storage.image, pods: config.pods }, opts)
         : undefined;
 const s3Credentials = s3 ?? (storage.mode === "external" ? storage.credentials : undefined);
 
@@ -94,6 +94,7 @@ const keycloak = new Keycloak(
         hasTestUsers: identity.testUsers.length > 0,
         trustBundle,
         logShipping,
+        pods: config.pods,
     },
     opts,
 );
@@ -117,6 +118,7 @@ const pair = new MattermostPair(
         trustBundle,
         logShipping,
         resources: config.mattermost.resources,
+        pods: config.pods,
     },
     opts,
 );
@@ -141,6 +143,7 @@ const nginx = new NginxFailover(
         ingressClassName: config.ingress.className,
         ingressTlsSecretName: config.ingress.tlsSecretName,
         logShipping,
+        pods: config.pods,
     },
     { ...opts, dependsOn: [...opts.dependsOn, pair] },
 );
@@ -155,6 +158,7 @@ if (config.deprovision) {
             schedule: config.deprovision.schedule,
             image: config.deprovision.image,
             platform: config.platform,
+            pods: config.pods,
             keycloakUrl: `http://${cluster(keycloakService)}:${keycloakHttpPort}/auth`,
             clientSecret: keycloak.deprovisionClientSecret,
             mattermostUrl: `http://${cluster("nginx")}:${listenPort}`,
@@ -253,7 +257,7 @@ function databaseFor(podName: string, database: StackConfig["database"] | StackC
     if (database.mode === "inCluster") {
         return new Postgres(
             podName,
-            { namespace, image: config.postgresImage, database: database.name, user: database.user },
+            { namespace, image: config.postgresImage, database: database.name, user: database.user, pods: config.pods },
             opts,
         ).endpoint;
     }

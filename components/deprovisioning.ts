@@ -2,12 +2,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { deprovisionScriptName, renderDeprovisionScript } from "../config/guard";
 import { deprovisionClientId, idAttribute, realmName } from "../config/realm";
-import { labels, nodeImagePodSecurity, restrictedContainerSecurity } from "./meta";
+import { labels, nodeImagePodSecurity, restrictedContainerSecurity, sharedPodSpec } from "./meta";
+import type { PodDefaults } from "../config/registry";
 
 export const deprovisioningType = "mattermost:k8s:Deprovisioning";
 
 export interface DeprovisioningArgs {
     readonly namespace: pulumi.Input<string>;
+    /** What every pod of the stack gets: the registries' pull secrets. */
+    readonly pods?: PodDefaults;
     readonly schedule: string;
     /** Pinned Node.js image; the program comes from a ConfigMap. */
     readonly image: string;
@@ -100,6 +103,7 @@ export class Deprovisioning extends pulumi.ComponentResource {
                                 metadata: { labels: podLabels },
                                 spec: {
                                     restartPolicy: "Never",
+                                    ...sharedPodSpec(args.pods),
                                     automountServiceAccountToken: false,
                                     securityContext: nodeImagePodSecurity(args.platform),
                                     containers: [

@@ -14,11 +14,13 @@ import {
     restrictedContainerSecurity,
     restrictedPodSecurity,
     scratchVolumes,
-    selectorLabels,
-    uniqueVolumes,
     securityExceptions,
+    selectorLabels,
+    sharedPodSpec,
+    uniqueVolumes,
 } from "./meta";
 import type { TrustBundle } from "./trustBundle";
+import type { PodDefaults } from "../config/registry";
 
 export const keycloakType = "mattermost:k8s:Keycloak";
 
@@ -39,6 +41,8 @@ export const adminConsoleUrl = `http://localhost:${keycloakHttpPort}/auth`;
 
 export interface KeycloakArgs {
     readonly namespace: pulumi.Input<string>;
+    /** What every pod of the stack gets: the registries' pull secrets. */
+    readonly pods?: PodDefaults;
     readonly siteUrl: string;
     readonly image: string;
     /** The pinned Node image the realm-apply job runs in. */
@@ -183,6 +187,7 @@ export class Keycloak extends pulumi.ComponentResource {
                     template: {
                         metadata: { labels: podLabels },
                         spec: {
+                            ...sharedPodSpec(args.pods),
                             automountServiceAccountToken: false,
                             // No runAsUser: the image is arbitrary-uid safe (group 0), as OpenShift's restricted SCC needs.
                             securityContext: restrictedPodSecurity(undefined),
@@ -310,6 +315,7 @@ export class Keycloak extends pulumi.ComponentResource {
                         metadata: { labels: jobLabels },
                         spec: {
                             restartPolicy: "OnFailure",
+                            ...sharedPodSpec(args.pods),
                             automountServiceAccountToken: false,
                             securityContext: nodeImagePodSecurity(args.platform),
                             containers: [

@@ -12,17 +12,21 @@ import {
     restrictedContainerSecurity,
     restrictedPodSecurity,
     scratchVolumes,
-    selectorLabels,
-    uniqueVolumes,
     securityExceptions,
+    selectorLabels,
+    sharedPodSpec,
+    uniqueVolumes,
 } from "./meta";
 import type { LogShipping } from "./logShipping";
 import type { TrustBundle } from "./trustBundle";
+import type { PodDefaults } from "../config/registry";
 
 export const mattermostPairType = "mattermost:k8s:MattermostPair";
 
 export interface MattermostPairArgs {
     readonly namespace: pulumi.Input<string>;
+    /** What every pod of the stack gets: the registries' pull secrets. */
+    readonly pods?: PodDefaults;
     readonly platform: "kubernetes" | "openshift";
     /** Production makes the anti-affinity between the two pods required instead of preferred. */
     readonly production: boolean;
@@ -217,6 +221,7 @@ export class MattermostPair extends pulumi.ComponentResource {
                             metadata: { labels: podLabels },
                             spec: {
                                 serviceAccountName: serviceAccount.metadata.name,
+                                ...sharedPodSpec(args.pods),
                                 automountServiceAccountToken: false,
                                 securityContext: restrictedPodSecurity({
                                     runAsUser: mattermostUid,

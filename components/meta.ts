@@ -2,6 +2,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { Resources } from "../config/validate";
+import type { PodDefaults } from "../config/registry";
 
 export const partOf = "mattermost-platform";
 
@@ -152,6 +153,15 @@ export function uniqueVolumes(volumes: readonly k8s.types.input.core.v1.Volume[]
     });
 }
 
+/** The parts of a pod spec every pod of the stack shares (config/registry.ts): nothing when unset. */
+export function sharedPodSpec(
+    pods: PodDefaults | undefined,
+): Pick<k8s.types.input.core.v1.PodSpec, "imagePullSecrets"> {
+    return pods && pods.imagePullSecrets.length > 0
+        ? { imagePullSecrets: pods.imagePullSecrets.map((name) => ({ name })) }
+        : {};
+}
+
 /**
  * The Deployment of a one-pod store of a test stack (PostgreSQL, S3): one replica, replaced rather than
  * rolled (two servers on one data directory would corrupt it), a fixed non-root id, no API token, and
@@ -167,6 +177,7 @@ export function singlePodStore(store: {
     uid: number;
     container: k8s.types.input.core.v1.Container;
     volumes: k8s.types.input.core.v1.Volume[];
+    pods?: PodDefaults;
 }): k8s.apps.v1.DeploymentArgs {
     const podLabels = labels(store.name, store.component);
     return {
@@ -178,6 +189,7 @@ export function singlePodStore(store: {
             template: {
                 metadata: { labels: podLabels },
                 spec: {
+                    ...sharedPodSpec(store.pods),
                     automountServiceAccountToken: false,
                     securityContext: restrictedPodSecurity({
                         runAsUser: store.uid,

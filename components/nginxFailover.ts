@@ -8,19 +8,23 @@ import type { Resources } from "../config/validate";
 import {
     containerResources,
     labels,
-    restrictedContainerSecurity,
     mebibytes,
+    restrictedContainerSecurity,
     restrictedPodSecurity,
     scratchVolumes,
     selectorLabels,
+    sharedPodSpec,
     uniqueVolumes,
 } from "./meta";
 import type { LogShipping } from "./logShipping";
+import type { PodDefaults } from "../config/registry";
 
 export const nginxFailoverType = "mattermost:k8s:NginxFailover";
 
 export interface NginxFailoverArgs {
     readonly namespace: string;
+    /** What every pod of the stack gets: the registries' pull secrets. */
+    readonly pods?: PodDefaults;
     readonly platform: "kubernetes" | "openshift";
     readonly hostname: string;
     /** Pinned unprivileged nginx image. */
@@ -131,6 +135,7 @@ export class NginxFailover extends pulumi.ComponentResource {
                     template: {
                         metadata: { labels: podLabels },
                         spec: {
+                            ...sharedPodSpec(args.pods),
                             automountServiceAccountToken: false,
                             // The guard signals nginx's master to reload: one process namespace, one uid (on
                             // OpenShift the SCC gives every container of the pod the same assigned uid).

@@ -3,11 +3,14 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { jdbcPostgresUrl, postgresUrl } from "../config/database";
 import { labels, scratchVolumes, selectorLabels, singlePodStore } from "./meta";
+import type { PodDefaults } from "../config/registry";
 
 export const postgresType = "mattermost:k8s:Postgres";
 
 export interface PostgresArgs {
     readonly namespace: pulumi.Input<string>;
+    /** What every pod of the stack gets: the registries' pull secrets. */
+    readonly pods?: PodDefaults;
     /** Pinned PostgreSQL image (14 or newer). */
     readonly image: string;
     readonly database: string;
@@ -69,6 +72,7 @@ export class Postgres extends pulumi.ComponentResource {
                 namespace: args.namespace,
                 component: "database",
                 uid: postgresUid,
+                pods: args.pods,
                 container: {
                     name: "postgres",
                     image: args.image,

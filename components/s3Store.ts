@@ -4,11 +4,14 @@ import * as random from "@pulumi/random";
 import { inClusterS3Port, inClusterS3Service, renderSeaweedIdentities } from "../config/s3";
 import { labels, scratchVolumes, selectorLabels, singlePodStore } from "./meta";
 import { privateServerCertificate } from "./privateCa";
+import type { PodDefaults } from "../config/registry";
 
 export const s3StoreType = "mattermost:k8s:S3Store";
 
 export interface S3StoreArgs {
     readonly namespace: string;
+    /** What every pod of the stack gets: the registries' pull secrets. */
+    readonly pods?: PodDefaults;
     /** Pinned SeaweedFS image. */
     readonly image: string;
 }
@@ -90,6 +93,7 @@ export class S3Store extends pulumi.ComponentResource {
                 namespace: args.namespace,
                 component: "file-store",
                 uid: storeUid,
+                pods: args.pods,
                 container: {
                     name: "seaweedfs",
                     image: args.image,

@@ -118,6 +118,18 @@ export const configKeys = {
         description:
             "Production only: accept images given by a release tag without their digest (`repository:tag@sha256:<digest>`). A registry can move a tag to other contents, so only a digest pins an image; a production stack refuses tag-only images unless this is true, and every preview then lists them. The defaults are tags: add the digests your registry gives, then remove this.",
     },
+    imagePullSecrets: {
+        type: "array",
+        default: [],
+        description:
+            "Secrets of type `kubernetes.io/dockerconfigjson` in the namespace, made beforehand (`kubectl create secret docker-registry <name> ...`), that every pod pulls its images with: a private registry, the custom image's or a mirror's. Empty: images are pulled anonymously.",
+    },
+    imageRegistryMirror: {
+        type: "string",
+        default: "",
+        description:
+            "A registry every public image is pulled through, as `host[:port][/path]`: `node:20.19.4-alpine3.22` is then pulled as `<mirror>/docker.io/library/node:20.19.4-alpine3.22`, `quay.io/keycloak/keycloak:26.5.5` as `<mirror>/quay.io/keycloak/keycloak:26.5.5` (tags and digests kept). `customMattermostImage` is pulled as given, from the registry it was pushed to. Empty: each from its own registry.",
+    },
     nginxReplicas: {
         type: "integer",
         default: 2,

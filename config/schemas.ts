@@ -176,7 +176,7 @@ function parsedList(text: string, context: z.RefinementCtx, items: string): unkn
 }
 
 /** A YAML list in the stack file of strings, each described by `items`. */
-function listOf(items: string) {
+export function listOf(items: string) {
     return z
         .string()
         .transform((text, context) => {

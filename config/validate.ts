@@ -26,6 +26,7 @@ import {
 import { mattermostFileTarget } from "./filebeat";
 import { mattermostClientId, realmEndpoints } from "./realm";
 import { inClusterS3Endpoint } from "./s3";
+import { imagePullSecretsSchema, mirroredImage, registryMirrorSchema, type PodDefaults } from "./registry";
 import { parseCaCertificates } from "./trust";
 import { networkFieldSchemas, portOf, validateNetwork, type NetworkSettings } from "./validateNetwork";
 import { pushFieldSchemas, validatePush, type PushHostSettings } from "./validatePush";
@@ -131,6 +132,8 @@ export interface LogShippingSettings {
 
 export interface StackSettings {
     readonly production: boolean;
+    /** What every pod gets, whichever piece it belongs to. */
+    readonly pods: PodDefaults;
     readonly platform: "kubernetes" | "openshift";
     readonly namespace: string;
     readonly createNamespace: boolean;
@@ -250,6 +253,8 @@ const fieldSchemas = {
     mattermostCpuLimit: quantity,
     mattermostMemoryLimit: quantity,
     nginxImage: releaseImage,
+    imagePullSecrets: imagePullSecretsSchema,
+    imageRegistryMirror: registryMirrorSchema,
     nginxReplicas: integer(1, 10),
     nodeImage: releaseImage,
     deprovisionSchedule: z.string().superRefine((value, context) => {
@@ -988,9 +993,11 @@ export function validateStackConfig(
                   sslMode: f.databaseSslMode,
                   connectTimeout: f.databaseConnectTimeout,
               };
+    // Public images through the mirror, when there is one; the custom image from where it was pushed.
+    const pulled = (reference: string) => mirroredImage(reference, f.imageRegistryMirror);
     const fileStorage: FileStorageSettings =
         f.s3Mode === "inCluster"
-            ? { mode: "inCluster", image: f.s3Image, bucket: f.s3Bucket, pathPrefix: f.s3PathPrefix }
+            ? { mode: "inCluster", image: pulled(f.s3Image), bucket: f.s3Bucket, pathPrefix: f.s3PathPrefix }
             : {
                   mode: "external",
                   endpoint: f.s3Endpoint,
@@ -1015,7 +1022,7 @@ export function validateStackConfig(
             hostname: f.hostname,
             siteUrl,
             mattermost: {
-                image: image.image,
+                image: f.customMattermostImage ? image.image : pulled(image.image),
                 build: image.build,
                 edition: f.mattermostEdition,
                 version: formatVersion(version),
@@ -1044,8 +1051,8 @@ export function validateStackConfig(
                 resources: resources("mattermost"),
             },
             nginx: {
-                image: f.nginxImage,
-                guardImage: f.nodeImage,
+                image: pulled(f.nginxImage),
+                guardImage: pulled(f.nodeImage),
                 replicas: f.nginxReplicas,
                 resources: resources("nginx"),
                 dnsResolver:
@@ -1057,8 +1064,8 @@ export function validateStackConfig(
             },
             ingress: { className: f.ingressClassName || undefined, tlsSecretName: f.ingressTlsSecretName || undefined },
             identity: {
-                image: f.keycloakImage,
-                applyImage: f.nodeImage,
+                image: pulled(f.keycloakImage),
+                applyImage: pulled(f.nodeImage),
                 replicas: f.keycloakReplicas,
                 resources: resources("keycloak"),
                 database:
@@ -1079,7 +1086,8 @@ export function validateStackConfig(
                 ssoSessionMaxHours: f.ssoSessionMaxHours,
             },
             database,
-            postgresImage: f.postgresImage,
+            postgresImage: pulled(f.postgresImage),
+            pods: { imagePullSecrets: f.imagePullSecrets },
             fileStorage,
             companyCaCertificates,
             logShipping: f.elkEndpoint
@@ -1087,7 +1095,7 @@ export function validateStackConfig(
                       output: f.elkOutput,
                       endpoint: f.elkEndpoint,
                       username: f.elkUsername || undefined,
-                      image: f.filebeatImage,
+                      image: pulled(f.filebeatImage),
                   }
                 : undefined,
             push,
@@ -1100,7 +1108,7 @@ export function validateStackConfig(
             deprovision: f.deprovisionSchedule
                 ? {
                       schedule: f.deprovisionSchedule,
-                      image: f.nodeImage,
+                      image: pulled(f.nodeImage),
                       allowList: f.deprovisionAllowList,
                       dryRun: f.deprovisionDryRun,
                       maxPerRun: f.deprovisionMaxPerRun,
