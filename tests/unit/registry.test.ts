@@ -114,9 +114,9 @@ describe("the render with a private registry", () => {
     });
 
     it("pulls every container's image through the mirror, as the stack without it names it", () => {
-        const images = (rendered: Rendered) =>
+        const images = (rendered: Rendered): [string, string][] =>
             podSpecs(rendered).flatMap(([name, pod]) =>
-                [...(pod.initContainers ?? []), ...pod.containers].map((container) => [
+                [...(pod.initContainers ?? []), ...pod.containers].map((container): [string, string] => [
                     `${name}/${container.name}`,
                     container.image,
                 ]),
