@@ -103,7 +103,7 @@ export class Deprovisioning extends pulumi.ComponentResource {
                                 metadata: { labels: podLabels },
                                 spec: {
                                     restartPolicy: "Never",
-                                    ...sharedPodSpec(args.pods),
+                                    ...sharedPodSpec(args.pods, "jobs"),
                                     automountServiceAccountToken: false,
                                     securityContext: nodeImagePodSecurity(args.platform),
                                     containers: [

@@ -187,7 +187,7 @@ export class Keycloak extends pulumi.ComponentResource {
                     template: {
                         metadata: { labels: podLabels },
                         spec: {
-                            ...sharedPodSpec(args.pods),
+                            ...sharedPodSpec(args.pods, "keycloak", selectorLabels(name)),
                             automountServiceAccountToken: false,
                             // No runAsUser: the image is arbitrary-uid safe (group 0), as OpenShift's restricted SCC needs.
                             securityContext: restrictedPodSecurity(undefined),
@@ -315,7 +315,7 @@ export class Keycloak extends pulumi.ComponentResource {
                         metadata: { labels: jobLabels },
                         spec: {
                             restartPolicy: "OnFailure",
-                            ...sharedPodSpec(args.pods),
+                            ...sharedPodSpec(args.pods, "jobs"),
                             automountServiceAccountToken: false,
                             securityContext: nodeImagePodSecurity(args.platform),
                             containers: [

@@ -221,7 +221,7 @@ export class MattermostPair extends pulumi.ComponentResource {
                             metadata: { labels: podLabels },
                             spec: {
                                 serviceAccountName: serviceAccount.metadata.name,
-                                ...sharedPodSpec(args.pods),
+                                ...sharedPodSpec(args.pods, "mattermost", pairLabel),
                                 automountServiceAccountToken: false,
                                 securityContext: restrictedPodSecurity({
                                     runAsUser: mattermostUid,

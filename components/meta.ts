@@ -3,6 +3,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { Resources } from "../config/validate";
 import type { PodDefaults } from "../config/registry";
+import type { SchedulingGroup } from "../config/scheduling";
 
 export const partOf = "mattermost-platform";
 
@@ -153,13 +154,43 @@ export function uniqueVolumes(volumes: readonly k8s.types.input.core.v1.Volume[]
     });
 }
 
-/** The parts of a pod spec every pod of the stack shares (config/registry.ts): nothing when unset. */
+type SharedPodSpec = Pick<
+    k8s.types.input.core.v1.PodSpec,
+    "imagePullSecrets" | "nodeSelector" | "tolerations" | "priorityClassName" | "topologySpreadConstraints"
+>;
+
+/**
+ * The parts of a pod spec the stack sets for every pod (the pull secrets) and for a piece's pods (where
+ * they may run: config/scheduling.ts); nothing that is unset. `spreadSelector` selects the piece's pods
+ * for its topology spread.
+ */
 export function sharedPodSpec(
     pods: PodDefaults | undefined,
-): Pick<k8s.types.input.core.v1.PodSpec, "imagePullSecrets"> {
-    return pods && pods.imagePullSecrets.length > 0
-        ? { imagePullSecrets: pods.imagePullSecrets.map((name) => ({ name })) }
-        : {};
+    group: SchedulingGroup,
+    spreadSelector?: Readonly<Record<string, string>>,
+): SharedPodSpec {
+    const scheduling = pods?.scheduling[group];
+    const spread = scheduling?.spread;
+    return {
+        ...(pods && pods.imagePullSecrets.length > 0
+            ? { imagePullSecrets: pods.imagePullSecrets.map((name) => ({ name })) }
+            : {}),
+        ...(scheduling?.nodeSelector ? { nodeSelector: { ...scheduling.nodeSelector } } : {}),
+        ...(scheduling?.tolerations ? { tolerations: scheduling.tolerations.map((entry) => ({ ...entry })) } : {}),
+        ...(scheduling?.priorityClassName ? { priorityClassName: scheduling.priorityClassName } : {}),
+        ...(spread && spreadSelector
+            ? {
+                  topologySpreadConstraints: [
+                      {
+                          maxSkew: 1,
+                          topologyKey: spread.topologyKey,
+                          whenUnsatisfiable: spread.whenUnsatisfiable,
+                          labelSelector: { matchLabels: { ...spreadSelector } },
+                      },
+                  ],
+              }
+            : {}),
+    };
 }
 
 /**
@@ -189,7 +220,7 @@ export function singlePodStore(store: {
             template: {
                 metadata: { labels: podLabels },
                 spec: {
-                    ...sharedPodSpec(store.pods),
+                    ...sharedPodSpec(store.pods, "stores"),
                     automountServiceAccountToken: false,
                     securityContext: restrictedPodSecurity({
                         runAsUser: store.uid,

@@ -135,7 +135,7 @@ export class NginxFailover extends pulumi.ComponentResource {
                     template: {
                         metadata: { labels: podLabels },
                         spec: {
-                            ...sharedPodSpec(args.pods),
+                            ...sharedPodSpec(args.pods, "nginx", selectorLabels(name)),
                             automountServiceAccountToken: false,
                             // The guard signals nginx's master to reload: one process namespace, one uid (on
                             // OpenShift the SCC gives every container of the pod the same assigned uid).

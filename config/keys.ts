@@ -130,6 +130,12 @@ export const configKeys = {
         description:
             "A registry every public image is pulled through, as `host[:port][/path]`: `node:20.19.4-alpine3.22` is then pulled as `<mirror>/docker.io/library/node:20.19.4-alpine3.22`, `quay.io/keycloak/keycloak:26.5.5` as `<mirror>/quay.io/keycloak/keycloak:26.5.5` (tags and digests kept). `customMattermostImage` is pulled as given, from the registry it was pushed to. Empty: each from its own registry.",
     },
+    podScheduling: {
+        type: "maps",
+        default: [],
+        description:
+            "Where each piece's pods may run, on top of the anti-affinity that keeps the pair's two pods (and nginx's) apart. One map per piece: `pods` (`mattermost`, `nginx`, `keycloak`, `jobs` for the realm and deprovisioning jobs, `stores` for a test stack's in-cluster PostgreSQL and S3), and any of `nodeSelector` (a map of node labels), `tolerations` (maps of `key`, `operator` `Equal` or `Exists`, `value`, `effect`), `priorityClassName` (an existing PriorityClass) and `spread` (`zone` or `node`: the piece's pods spread evenly, required in production, preferred otherwise; not for `jobs` and `stores`). Empty: the scheduler decides.",
+    },
     nginxReplicas: {
         type: "integer",
         default: 2,

@@ -3,12 +3,15 @@
  * through (air-gapped clusters mirror Docker Hub, quay.io and docker.elastic.co under one registry).
  */
 import { z } from "zod";
+import type { PodScheduling, SchedulingGroup } from "./scheduling";
 import { dnsLabel, listOf } from "./schemas";
 
 /** What every pod of the stack gets, whichever piece it belongs to. */
 export interface PodDefaults {
     /** Names of the Secrets its images are pulled with. */
     readonly imagePullSecrets: readonly string[];
+    /** Where each piece's pods may run (config/scheduling.ts). */
+    readonly scheduling: Partial<Record<SchedulingGroup, PodScheduling>>;
 }
 
 const secretName = new RegExp(`^${dnsLabel}(\\.${dnsLabel})*$`);

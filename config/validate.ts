@@ -27,6 +27,7 @@ import { mattermostFileTarget } from "./filebeat";
 import { mattermostClientId, realmEndpoints } from "./realm";
 import { inClusterS3Endpoint } from "./s3";
 import { imagePullSecretsSchema, mirroredImage, registryMirrorSchema, type PodDefaults } from "./registry";
+import { podSchedulingSchema, schedulingByGroup } from "./scheduling";
 import { parseCaCertificates } from "./trust";
 import { networkFieldSchemas, portOf, validateNetwork, type NetworkSettings } from "./validateNetwork";
 import { pushFieldSchemas, validatePush, type PushHostSettings } from "./validatePush";
@@ -255,6 +256,7 @@ const fieldSchemas = {
     nginxImage: releaseImage,
     imagePullSecrets: imagePullSecretsSchema,
     imageRegistryMirror: registryMirrorSchema,
+    podScheduling: podSchedulingSchema,
     nginxReplicas: integer(1, 10),
     nodeImage: releaseImage,
     deprovisionSchedule: z.string().superRefine((value, context) => {
@@ -1087,7 +1089,10 @@ export function validateStackConfig(
             },
             database,
             postgresImage: pulled(f.postgresImage),
-            pods: { imagePullSecrets: f.imagePullSecrets },
+            pods: {
+                imagePullSecrets: f.imagePullSecrets,
+                scheduling: schedulingByGroup(f.podScheduling, f.production),
+            },
             fileStorage,
             companyCaCertificates,
             logShipping: f.elkEndpoint
