@@ -31,6 +31,13 @@ export interface NginxConfInput {
     readonly syslog?: { readonly access: string; readonly error: string };
 }
 
+/**
+ * How long nginx waits for a quick read's answer (see $quick_read) before passing it to the backup: well
+ * above what Mattermost takes for one, and short enough that the backup's answer comes within 3 s of a
+ * hang. The same as proxy_connect_timeout, so an unreachable primary costs a request no more either.
+ */
+export const quickReadTimeout = "2s";
+
 /** Room for multipart framing, so a file of exactly MaxFileSize still uploads. */
 export const multipartOverheadBytes = 1024 * 1024;
 
@@ -108,6 +115,22 @@ http {
         default 80;
     }
 
+    # Requests nginx may give up on quickly and pass to the backup (location @quick_read): GET and HEAD of
+    # the API and the web app's static files, which Mattermost answers in milliseconds. A hung or
+    # unreachable primary then costs such a request ${quickReadTimeout} instead of the time until the failover
+    # guard's reload cuts it (about 8 s, lost). Left on the server's own timeouts: every other method (nginx
+    # never replays one that reached the primary, so a quick timeout would only fail it), and the GETs
+    # that legitimately think for longer before their first byte: the system console's statistics,
+    # the support packet, the ping that tests the database and file store, downloads of exports, jobs and
+    # compliance reports, the image proxy, the marketplace and the version check (remote servers), the
+    # server's log. Matched on the request as sent; the regular expressions are tried in order.
+    map "$request_method $request_uri" $quick_read {
+        default 0;
+        "~^(GET|HEAD) /api/v4/(analytics/|system/support_packet|exports/|jobs/[^/?]+/download|compliance/reports/[^/?]+/download|image[/?]|plugins/marketplace|latest_version|logs)" 0;
+        "~^(GET|HEAD) /api/v4/system/ping[?](.*&)?get_server_status=" 0;
+        "~^(GET|HEAD) /(api/v4|static)/" 1;
+    }
+
     # Keycloak is looked up per request, so nginx starts (and keeps serving chat) while Keycloak is absent.
     resolver ${input.dnsResolver} valid=30s ipv6=off;
     resolver_timeout 5s;
@@ -115,9 +138,23 @@ http {
     upstream mattermost {
         # The primary (one failure keeps it out for 10 s) and the backup as "backup": Team Edition has no
         # clustering, so the backup only serves while the primary is out. Or the backup alone, while the
-        # failover guard holds a hung primary out.
+        # failover guard holds a hung primary out. A failure is what proxy_next_upstream names, so the
+        # first quick read that times out on a hung primary sends every later request straight to the
+        # backup, before the guard has decided anything.
         include ${input.upstreamFile};
+        # The servers' failures shared by all workers: each would otherwise find a hung primary by itself.
+        zone mattermost 64k;
         keepalive 32;
+    }
+
+    upstream mattermost_websocket {
+        # The same servers, with failures counted apart from the requests': a quick read that a busy but
+        # healthy primary answers late sends requests to the backup for 10 s, which is harmless, but a
+        # websocket opened on the backup then would stay there, apart from everyone else's, and the guard
+        # (which sees a healthy primary) would never move it back. Websockets leave the primary only when
+        # it refuses them or the guard takes it out.
+        include ${input.upstreamFile};
+        zone mattermost_websocket 64k;
     }
 
     server {
@@ -148,7 +185,7 @@ ${proxyHeaders('"upgrade"')}
             # Mattermost pings every 60 s; a shorter idle timeout would cut healthy sockets.
             proxy_read_timeout 90s;
             proxy_send_timeout 300s;
-            proxy_pass http://mattermost;
+            proxy_pass http://mattermost_websocket;
         }
 
         # Keycloak, as in the original system, on the chat host under /auth/. Only what browsers and
@@ -175,9 +212,26 @@ ${proxyHeaders('""')}
         }
 
         location / {
+            # $quick_read's requests go to @quick_read (418 is never sent: it only names the way there).
+            error_page 418 = @quick_read;
+            if ($quick_read) {
+                return 418;
+            }
 ${proxyHeaders('""')}
             # Mattermost's own ReadTimeout/WriteTimeout are 300 s; nginx waits no longer than the server would.
             proxy_read_timeout 300s;
+            proxy_send_timeout 300s;
+            proxy_pass http://mattermost;
+        }
+
+        # A quick read waits ${quickReadTimeout} for the first byte (and between two reads, so a download that
+        # streams is not cut), then nginx passes it to the backup (proxy_next_upstream timeout) and the
+        # primary counts as failed for the upstream. Mattermost answers these in milliseconds; a wait of
+        # ${quickReadTimeout} means the server is not answering, and the user gets the backup's answer within
+        # about ${quickReadTimeout} of the fault rather than an error some 8 s later.
+        location @quick_read {
+${proxyHeaders('""')}
+            proxy_read_timeout ${quickReadTimeout};
             proxy_send_timeout 300s;
             proxy_pass http://mattermost;
         }

@@ -66,7 +66,9 @@ const markedStates: readonly Marked[] = ["primary", "backup-only"];
 export function upstreamServers(options: Pick<GuardOptions, "primary" | "backup">, marked: Marked): string {
     const header = "# Written by the failover guard (scripts/failoverGuard.ts); nginx.conf includes it.\n";
     if (marked === "primary") {
-        // A connection the primary refuses goes to the backup; one failure keeps it out for 10 s.
+        // A request the primary refuses or does not answer in time (nginx.conf's quick reads) goes to the
+        // backup, and one such failure keeps the primary out for 10 s, so nginx's later requests skip it at
+        // once, while this guard is still counting its checks.
         return `${header}server ${options.primary} max_fails=1 fail_timeout=10s;\nserver ${options.backup} backup;\n`;
     }
     return `${header}server ${options.backup};\n`;

@@ -1,5 +1,5 @@
 /**
- * The failover benchmark (issue 6, DESIGN decision 4): real nginx in front of two fake Mattermost
+ * The failover benchmark (DESIGN decision 4): real nginx in front of two fake Mattermost
  * servers, each in a network namespace of its own, with users polling the API and holding websockets,
  * under a fault of the primary. It runs either the original design's configuration (a fixture: its
  * upstream with Mattermost's recommended proxy settings) or the project's rendered nginx.conf with the
@@ -42,9 +42,24 @@ export interface ScenarioOptions {
     readonly replicas?: number;
 }
 
+/** What one polling client saw, from the fault on. */
+export interface PollMeasures {
+    /** Polls that failed (error or a status other than 200) from the fault on. */
+    readonly failedRequests: number;
+    /** Each failed poll: when it started and ended after the fault, and why. */
+    readonly failures: readonly string[];
+    readonly longestRequestMs: number;
+    /** The longest request was still waiting when the run ended: its time is a lower bound. */
+    readonly longestStillWaiting: boolean;
+    /** From the fault to the first answer from the backup; null: none before the return. */
+    readonly firstBackupAnswerMs: number | null;
+}
+
 export interface ScenarioResult {
     readonly design: Design;
     readonly fault: Fault;
+    /** The kept-alive client's polls (a browser tab's one connection); the fields below are the other's. */
+    readonly keptAlive?: PollMeasures;
     /** Polls that failed (error or a status other than 200) from the fault on. */
     readonly failedRequests: number;
     /** Each failed poll: when it started and ended after the fault, and why. */
@@ -339,6 +354,8 @@ async function startFront(
 
 export interface PollEvent {
     type: "poll";
+    /** Which user polled: a new connection per request (the default) or the kept-alive one. */
+    client?: "new-connection" | "kept-alive";
     id: number;
     start: number;
     end: number;
@@ -518,17 +535,20 @@ export function measure(
     | "websocketsServedAgainMs"
     | "splitWindowMs"
     | "splitAtEnd"
+    | "keptAlive"
 > {
     const { faultAt, returnAt, endAt, websockets } = moments;
-    const polls = events.filter((event): event is PollEvent => event.type === "poll" && event.end >= faultAt);
-    const failed = polls.filter((poll) => poll.error !== undefined || poll.status !== 200);
-    const longest = polls.reduce<PollEvent | undefined>(
-        (worst, poll) => (!worst || poll.end - poll.start > worst.end - worst.start ? poll : worst),
-        undefined,
-    );
-    const fromBackup = polls
-        .filter((poll) => poll.server === "backup" && poll.end < returnAt)
-        .map((poll) => poll.end - faultAt);
+    const polls = (client: PollEvent["client"]) =>
+        measurePolls(
+            events.filter(
+                (event): event is PollEvent =>
+                    event.type === "poll" && (event.client ?? "new-connection") === client && event.end >= faultAt,
+            ),
+            moments,
+        );
+    const keptAlive = events.some((event) => event.type === "poll" && event.client === "kept-alive")
+        ? { keptAlive: polls("kept-alive") }
+        : {};
 
     // Each early websocket is unserved from a close until its next message, and while its server is
     // silent for longer than servedWithinMs (a hung or unreachable server closes nothing). It is served
@@ -578,6 +598,26 @@ export function measure(
         }
     }
     return {
+        ...polls("new-connection"),
+        ...keptAlive,
+        websocketsServedAgainMs: servedAgain,
+        splitWindowMs: split,
+        splitAtEnd,
+    };
+}
+
+/** One client's polls that ended after the fault. */
+function measurePolls(polls: readonly PollEvent[], moments: Moments): PollMeasures {
+    const { faultAt, returnAt } = moments;
+    const failed = polls.filter((poll) => poll.error !== undefined || poll.status !== 200);
+    const longest = polls.reduce<PollEvent | undefined>(
+        (worst, poll) => (!worst || poll.end - poll.start > worst.end - worst.start ? poll : worst),
+        undefined,
+    );
+    const fromBackup = polls
+        .filter((poll) => poll.server === "backup" && poll.end < returnAt)
+        .map((poll) => poll.end - faultAt);
+    return {
         failedRequests: failed.length,
         failures: failed.map(
             (poll) =>
@@ -586,8 +626,5 @@ export function measure(
         longestRequestMs: longest ? longest.end - longest.start : 0,
         longestStillWaiting: longest?.error === "still waiting at the end",
         firstBackupAnswerMs: fromBackup.length > 0 ? Math.min(...fromBackup) : null,
-        websocketsServedAgainMs: servedAgain,
-        splitWindowMs: split,
-        splitAtEnd,
     };
 }

@@ -7,6 +7,8 @@
  * and greets with {"event": "hello", "server": name, "host": <Host header>}, then, with --tick-ms, sends
  * {"event": "tick", "server": name} at that interval, so a client can tell it is still being served and
  * by whom. GET /__posts tells how many POSTs it answered.
+ * A GET with `__delay=<name>:<ms>` in its query is answered that late by the server of that name (the
+ * other answers at once), as a busy but healthy server answers a heavy request.
  *
  * A fake, for what needs no toolchain: the fast suite's nginx tests, which kill and hang it on cue, and
  * the benchmark's first section. The real pair runs behind the same nginx in the chat suite
@@ -46,7 +48,9 @@ const server = http.createServer((request, response) => {
         } else if (request.url === "/__posts") {
             reply(200, { posts });
         } else {
-            reply(200, { server: name, path: request.url, headers: request.headers });
+            const [, delayed, ms] = /[?&]__delay=([a-z]+):(\d+)/.exec(request.url ?? "") ?? [];
+            const delayMs = delayed === name ? Number(ms) : 0;
+            setTimeout(() => reply(200, { server: name, path: request.url, headers: request.headers }), delayMs);
         }
     });
 });

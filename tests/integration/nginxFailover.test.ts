@@ -6,6 +6,7 @@
 import { spawnSync } from "node:child_process";
 import * as dgram from "node:dgram";
 import * as fs from "node:fs";
+import * as http from "node:http";
 import * as path from "node:path";
 import WebSocket from "ws";
 import {
@@ -135,6 +136,15 @@ function guardHeartbeat(stack: Rendered, runtimeDir: string): { file: string; se
     const seen = () =>
         fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>) : {};
     return { file, seen };
+}
+
+/** The rendered nginx.conf's `location @quick_read` block. */
+function quickReadBlock(stack: Rendered): string {
+    const block = /location @quick_read \{([^}]*)\}/.exec(stack.file("files/nginx/nginx.conf"))?.[1];
+    if (!block) {
+        throw new Error("the rendered nginx.conf has no location @quick_read");
+    }
+    return block;
 }
 
 function servedBy(body: string): string {
@@ -275,11 +285,13 @@ describe("the rendered nginx.conf in real nginx", () => {
             expect(seen?.headers["x-forwarded-port"]).toBe("443");
         });
 
-        it("runs a guard whose rendered liveness probe passes while it works and fails once it stops", () => {
+        it("runs a guard whose rendered liveness probe passes while it works and fails once it stops", async () => {
             const [program, ...args] = guardProbe(rendered, env.local.runtimeDir);
             const probe = () => spawnSync(program ?? process.execPath, args, { encoding: "utf8" });
+            // Its first heartbeat comes after its first round, which a busy machine may delay past the tests before.
+            const { file: heartbeat, seen } = guardHeartbeat(rendered, env.local.runtimeDir);
+            await waitFor(() => Promise.resolve(seen().primary !== undefined), 10000, "the guard's first heartbeat");
             expect(probe().status).toBe(0);
-            const heartbeat = guardHeartbeat(rendered, env.local.runtimeDir).file;
             // Stopped (as a wedged guard is) and its last heartbeat older than the probe allows.
             const maxAgeMs = Number(args[args.length - 1]);
             expect(maxAgeMs).toBeGreaterThan(0);
@@ -366,6 +378,105 @@ describe("the rendered nginx.conf in real nginx", () => {
             // A killed primary refuses connections: nginx fails over by itself, and a reload would only
             // have cut the websockets that had just moved.
             expect(env.guard.log()).not.toContain('"event":"reloaded"');
+        } finally {
+            clients.forEach((client) => client.stop());
+            await env.stop();
+        }
+    }, 60000);
+
+    it("answers a browser tab's kept-alive connection from the backup within 3 s of a hung primary, losing no request", async () => {
+        const env = await environment();
+        const heartbeat = guardHeartbeat(rendered, env.local.runtimeDir);
+        // As a browser tab: one connection, kept alive and reused, one request at a time, no timeout of its own.
+        const tab = new http.Agent({ keepAlive: true, maxSockets: 1 });
+        const polls: { start: number; end: number; status: number; server?: string; error?: string }[] = [];
+        const poll = (i: number) =>
+            new Promise<void>((resolve) => {
+                const start = Date.now();
+                const done = (result: { status: number; server?: string; error?: string }) => {
+                    polls.push({ start, end: Date.now(), ...result });
+                    resolve();
+                };
+                http.get(
+                    {
+                        host: "127.0.0.1",
+                        port: env.local.listenPort,
+                        path: `/api/v4/system/ping?poll=${i}`,
+                        agent: tab,
+                    },
+                    (response) => {
+                        let body = "";
+                        response.on("data", (chunk: Buffer) => (body += chunk.toString()));
+                        response.on("end", () =>
+                            done({
+                                status: response.statusCode ?? 0,
+                                server: response.statusCode === 200 ? servedBy(body) : undefined,
+                            }),
+                        );
+                        response.on("error", (error) => done({ status: 0, error: error.message }));
+                    },
+                ).on("error", (error) => done({ status: 0, error: error.message }));
+            });
+        let faultAt = 0;
+        let post: Promise<unknown> = Promise.resolve();
+        try {
+            await waitFor(
+                () => Promise.resolve(heartbeat.seen().primary === "ok" && heartbeat.seen().backup === "ok"),
+                10000,
+                "the guard to see both servers healthy",
+            );
+            // Polls every 100 ms (or right after a slower answer), the primary hung after the tenth, and watched
+            // for 9 s more: past the guard's reload and the 5 s its old workers keep what they hold.
+            for (let i = 0; faultAt === 0 || Date.now() - faultAt < 9000; i += 1) {
+                if (i === 10) {
+                    env.primary.process.kill("SIGSTOP");
+                    faultAt = Date.now();
+                    // A POST reaching the hung primary is never passed to the backup, however long it waits.
+                    post = request(env.local.listenPort, { method: "POST", path: "/api/v4/posts", body: "{}" }).catch(
+                        (error: Error) => error,
+                    );
+                }
+                const start = Date.now();
+                await poll(i);
+                await new Promise((resolve) => setTimeout(resolve, Math.max(0, start + 100 - Date.now())));
+            }
+            const before = polls.filter((result) => result.start < faultAt);
+            const after = polls.filter((result) => result.start >= faultAt);
+            expect(before.map((result) => result.server)).toEqual(before.map(() => "primary"));
+            expect(after.filter((result) => result.status !== 200)).toEqual([]);
+            const firstFromBackup = after.find((result) => result.server === "backup");
+            expect(firstFromBackup).toBeDefined();
+            expect((firstFromBackup?.end ?? Infinity) - faultAt).toBeLessThanOrEqual(3000);
+            expect(Math.max(...after.map((result) => result.end - result.start))).toBeLessThanOrEqual(3000);
+            expect(after.slice(after.indexOf(firstFromBackup!)).every((result) => result.server === "backup")).toBe(
+                true,
+            );
+            // The guard took the primary out meanwhile: the reload did not cost the tab a request either.
+            expect(env.guard.log()).toContain('"marked":"backup-only"');
+            await post;
+            expect(JSON.parse((await request(env.local.backupPort, { path: "/__posts" })).body)).toEqual({ posts: 0 });
+        } finally {
+            tab.destroy();
+            env.primary.process.kill("SIGCONT");
+            await env.stop();
+        }
+    }, 60000);
+
+    it("keeps websockets on a healthy primary that answered one quick read late", async () => {
+        const env = await environment();
+        const clients: ReconnectingClient[] = [];
+        try {
+            // A GET the primary answers later than nginx waits for a quick read: nginx passes it to the
+            // backup and counts the primary as failed, for requests.
+            const lateMs = Number(/proxy_read_timeout (\d+)s;/.exec(quickReadBlock(rendered))?.[1]) * 1000 + 1000;
+            const late = await request(env.local.listenPort, { path: `/api/v4/users/me?__delay=primary:${lateMs}` });
+            expect(late.status).toBe(200);
+            expect(servedBy(late.body)).toBe("backup");
+            expect(servedBy((await request(env.local.listenPort, { path: "/api/v4/users/me" })).body)).toBe("backup");
+            // A websocket opened now still goes to the primary: it never fails over on a late request.
+            clients.push(new ReconnectingClient(env.local.listenPort));
+            await waitFor(() => Promise.resolve(clients[0]?.last !== undefined), 5000, "a websocket greeting");
+            expect(clients[0]?.greetings).toEqual(["primary"]);
         } finally {
             clients.forEach((client) => client.stop());
             await env.stop();
