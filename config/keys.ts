@@ -128,7 +128,7 @@ export const configKeys = {
         type: "string",
         default: "",
         description:
-            "A registry every public image is pulled through, as `host[:port][/path]`: `node:20.19.4-alpine3.22` is then pulled as `<mirror>/docker.io/library/node:20.19.4-alpine3.22`, `quay.io/keycloak/keycloak:26.5.5` as `<mirror>/quay.io/keycloak/keycloak:26.5.5` (tags and digests kept). `customMattermostImage` is pulled as given, from the registry it was pushed to. Empty: each from its own registry.",
+            "A registry every public image is pulled through, as `host[:port][/path]`: `node:20.19.4-alpine3.22` is then pulled as `<mirror>/docker.io/library/node:20.19.4-alpine3.22`, `quay.io/keycloak/keycloak:26.5.5` as `<mirror>/quay.io/keycloak/keycloak:26.5.5` (tags and digests kept), for Docker Hub, quay.io, docker.elastic.co, ghcr.io, registry.k8s.io and gcr.io; an image of any other registry, `customMattermostImage` among them, is pulled as named. Empty: each from its own registry.",
     },
     podScheduling: {
         type: "maps",

@@ -122,12 +122,15 @@ http {
     # never replays one that reached the primary, so a quick timeout would only fail it), and the GETs
     # that legitimately think for longer before their first byte: the system console's statistics,
     # the support packet, the ping that tests the database and file store, downloads of exports, jobs and
-    # compliance reports, the image proxy, the marketplace and the version check (remote servers), the
-    # server's log. Matched on the request as sent; the regular expressions are tried in order.
-    map "$request_method $request_uri" $quick_read {
+    # compliance reports, the image proxy, the link redirects, the marketplace and the version check
+    # (remote servers), the server's log, and files (downloads stream from S3 and may pause between two
+    # reads). Matched on the path as Mattermost reads it ($uri: decoded, slashes merged, dot segments
+    # resolved, so no spelling of a slow path passes for a quick one), then the query as sent; the
+    # regular expressions are tried in order.
+    map "$request_method $uri $args" $quick_read {
         default 0;
-        "~^(GET|HEAD) /api/v4/(analytics/|system/support_packet|exports/|jobs/[^/?]+/download|compliance/reports/[^/?]+/download|image[/?]|plugins/marketplace|latest_version|logs)" 0;
-        "~^(GET|HEAD) /api/v4/system/ping[?](.*&)?get_server_status=" 0;
+        "~^(GET|HEAD) /api/v4/(analytics/|system/support_packet|exports/|jobs/[^/ ]+/download|compliance/reports/[^/ ]+/download|image[/ ]|redirect_location|plugins/marketplace|latest_version|logs|files/)" 0;
+        "~^(GET|HEAD) /api/v4/system/ping (.*&)?get_server_status=" 0;
         "~^(GET|HEAD) /(api/v4|static)/" 1;
     }
 
@@ -138,19 +141,27 @@ http {
     upstream mattermost {
         # The primary (one failure keeps it out for 10 s) and the backup as "backup": Team Edition has no
         # clustering, so the backup only serves while the primary is out. Or the backup alone, while the
-        # failover guard holds a hung primary out. A failure is what proxy_next_upstream names, so the
-        # first quick read that times out on a hung primary sends every later request straight to the
-        # backup, before the guard has decided anything.
+        # failover guard holds a hung primary out. A failure is what proxy_next_upstream names: a refused
+        # connection, a 502-504, or no answer within the timeouts. The backup is never counted out.
         include ${input.upstreamFile};
         # The servers' failures shared by all workers: each would otherwise find a hung primary by itself.
         zone mattermost 64k;
         keepalive 32;
     }
 
+    upstream mattermost_quick {
+        # The same servers for the quick reads (location @quick_read), with their failures counted apart:
+        # the first that times out on a hung primary sends every later quick read straight to the backup,
+        # before the guard has decided anything; but a busy, healthy primary that answers one late moves
+        # only quick reads there for those 10 s, never a write or a websocket.
+        include ${input.upstreamFile};
+        zone mattermost_quick 64k;
+        keepalive 32;
+    }
+
     upstream mattermost_websocket {
-        # The same servers, with failures counted apart from the requests': a quick read that a busy but
-        # healthy primary answers late sends requests to the backup for 10 s, which is harmless, but a
-        # websocket opened on the backup then would stay there, apart from everyone else's, and the guard
+        # The same servers, with failures counted apart from the requests': a websocket opened on the
+        # backup while the primary is healthy would stay there, apart from everyone else's, and the guard
         # (which sees a healthy primary) would never move it back. Websockets leave the primary only when
         # it refuses them or the guard takes it out.
         include ${input.upstreamFile};
@@ -224,16 +235,15 @@ ${proxyHeaders('""')}
             proxy_pass http://mattermost;
         }
 
-        # A quick read waits ${quickReadTimeout} for the first byte (and between two reads, so a download that
-        # streams is not cut), then nginx passes it to the backup (proxy_next_upstream timeout) and the
-        # primary counts as failed for the upstream. Mattermost answers these in milliseconds; a wait of
+        # A quick read waits ${quickReadTimeout} for its answer (and between two reads), then nginx passes it to
+        # the backup (proxy_next_upstream timeout) and the primary counts as failed for the quick reads. Mattermost answers these in milliseconds; a wait of
         # ${quickReadTimeout} means the server is not answering, and the user gets the backup's answer within
         # about ${quickReadTimeout} of the fault rather than an error some 8 s later.
         location @quick_read {
 ${proxyHeaders('""')}
             proxy_read_timeout ${quickReadTimeout};
             proxy_send_timeout 300s;
-            proxy_pass http://mattermost;
+            proxy_pass http://mattermost_quick;
         }
     }
 

@@ -46,10 +46,23 @@ export const registryMirrorSchema = z.string().superRefine((value, context) => {
     }
 });
 
+/** The public registries a mirror stands in for; Docker Hub under its canonical name. */
+const publicRegistries: Readonly<Record<string, string>> = {
+    "docker.io": "docker.io",
+    "index.docker.io": "docker.io",
+    "registry-1.docker.io": "docker.io",
+    "quay.io": "quay.io",
+    "docker.elastic.co": "docker.elastic.co",
+    "ghcr.io": "ghcr.io",
+    "registry.k8s.io": "registry.k8s.io",
+    "gcr.io": "gcr.io",
+};
+
 /**
- * Where an image is pulled from through the mirror: the mirror, then the image's full name as its own
+ * Where an image is pulled from through the mirror: the mirror, then the image's full name as its public
  * registry has it (`docker.io/library/node:22`, `quay.io/keycloak/keycloak:26.5.5`), tag and digest kept.
- * That is the layout of a registry that mirrors several upstream ones side by side.
+ * That is the layout of a registry that mirrors several upstream ones side by side. An image of any
+ * other registry (a company's own, or the mirror itself) is pulled from there, as it is named.
  */
 export function mirroredImage(reference: string, mirror: string): string {
     if (mirror === "") {
@@ -57,8 +70,11 @@ export function mirroredImage(reference: string, mirror: string): string {
     }
     const [first = "", ...rest] = reference.split("/");
     const hasRegistry = rest.length > 0 && (first.includes(".") || first.includes(":") || first === "localhost");
+    const registry = hasRegistry ? publicRegistries[first] : "docker.io";
+    if (registry === undefined) {
+        return reference;
+    }
     const path = hasRegistry ? rest.join("/") : reference;
-    const registry = hasRegistry ? first : "docker.io";
-    const qualified = !hasRegistry && !path.includes("/") ? `library/${path}` : path;
+    const qualified = registry === "docker.io" && !path.includes("/") ? `library/${path}` : path;
     return `${mirror}/${registry}/${qualified}`;
 }

@@ -1,5 +1,5 @@
 /**
- * The deprovisioning job (issue 7, DESIGN decision 9): shuts out of Mattermost the people disabled in or
+ * The deprovisioning job: shuts out of Mattermost the people disabled in or
  * removed from Active Directory. Mattermost does not do it by itself: SSO sessions outlive the AD
  * account, personal access tokens and bots keep working, and a user deactivated only in Mattermost is
  * re-activated at the next SSO login while Keycloak still lets them in.

@@ -1,5 +1,5 @@
 /**
- * The failover guard (DESIGN decision 4), beside nginx in each nginx pod. nginx's passive `backup`
+ * The failover guard, beside nginx in each nginx pod. nginx's passive `backup`
  * switching handles a primary that refuses connections, but not one that hangs or whose packets are
  * dropped: requests on kept-alive connections then wait for the read timeout. And after any failover,
  * websockets opened on the backup stay there while new users land on the primary.
@@ -69,7 +69,9 @@ export function upstreamServers(options: Pick<GuardOptions, "primary" | "backup"
         // A request the primary refuses or does not answer in time (nginx.conf's quick reads) goes to the
         // backup, and one such failure keeps the primary out for 10 s, so nginx's later requests skip it at
         // once, while this guard is still counting its checks.
-        return `${header}server ${options.primary} max_fails=1 fail_timeout=10s;\nserver ${options.backup} backup;\n`;
+        // The backup is never counted out (max_fails=0): when both are slow alike (a database both share
+        // stalls), nginx would otherwise mark both down and answer every request "no live upstreams".
+        return `${header}server ${options.primary} max_fails=1 fail_timeout=10s;\nserver ${options.backup} backup max_fails=0;\n`;
     }
     return `${header}server ${options.backup};\n`;
 }
@@ -101,6 +103,22 @@ export class GuardState {
     /** One round of checks: the primary's result, and the backup's, which the primary's way out depends on. */
     observe(result: CheckResult, now: number, backup: CheckResult): Decision {
         this.backupFailures = backup === "ok" ? 0 : this.backupFailures + 1;
+        // The primary out and the backup failing too: both back in is never worse than the backup alone
+        // (nginx still tries the backup whenever the primary fails), and the primary may answer some.
+        if (this.marked === "backup-only" && result !== "ok" && this.backupFailures >= this.options.fall) {
+            this.successes = 0;
+            this.failures = this.options.fall;
+            this.needsFailback = true;
+            this.marked = "primary";
+            this.lastReloadAt = now;
+            this.keptInLogged = true;
+            return {
+                reload: {
+                    marked: "primary",
+                    reason: `backup ${backup} for ${this.backupFailures} checks while the primary is out (${result}): both servers back in`,
+                },
+            };
+        }
         if (result === "ok") {
             if (this.successes === 0) {
                 this.healthySince = now;
@@ -275,7 +293,8 @@ export interface Recovered {
  * left the two apart, and nginx still runs the old servers: the reload is owed. No heartbeat is a pod's
  * first guard: nginx started after the init run and read the file itself.
  */
-export function recover(fileMarked: Marked | undefined, lastApplied: unknown): Recovered {
+export function recover(fileMarked: Marked | undefined, last: Partial<Heartbeat> | undefined): Recovered {
+    const lastApplied: unknown = last?.applied;
     if (fileMarked === undefined) {
         // Missing, empty or foreign: nginx cannot be trusted to run anything sensible; the init's state.
         return {
@@ -289,6 +308,15 @@ export function recover(fileMarked: Marked | undefined, lastApplied: unknown): R
             marked: fileMarked,
             applied: lastApplied as Marked,
             pending: { marked: fileMarked, reason: "upstream file written, nginx not reloaded", written: true },
+        };
+    }
+    if (last?.pending === true) {
+        // Its predecessor had a reload still owed when it stopped (nginx's pid file named no nginx, say):
+        // whatever nginx runs is not known to be the file.
+        return {
+            marked: fileMarked,
+            applied: fileMarked,
+            pending: { marked: fileMarked, reason: "a reload was still owed", written: true },
         };
     }
     return { marked: fileMarked, applied: fileMarked };
@@ -437,7 +465,7 @@ export async function main(argv: string[]): Promise<void> {
         log("initialised", { upstreamFile: options.upstreamFile });
         return;
     }
-    const recovered = recover(readUpstream(options), readHeartbeat(options.heartbeatFile)?.applied);
+    const recovered = recover(readUpstream(options), readHeartbeat(options.heartbeatFile));
     const state = new GuardState(options, recovered.marked);
     let applied = recovered.applied;
     let pending = recovered.pending;

@@ -1,5 +1,5 @@
 /**
- * The realm-apply Job's program (DESIGN decision 5): makes Keycloak's `mattermost` realm what the rendered
+ * The realm-apply Job's program: makes Keycloak's `mattermost` realm what the rendered
  * realm file says, through Keycloak's admin API, on every change of that file or of its secrets. It takes
  * the place of keycloak-config-cli, which no reachable registry publishes, and keeps the realm as data in
  * Keycloak's own export format (config/realm.ts).

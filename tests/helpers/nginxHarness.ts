@@ -104,7 +104,7 @@ export function localize(conf: string, pod: PodNames, local: Addresses): string 
     let text = conf;
     text = replaceExactly(text, /^(\s*)listen 8080;$/m, `$1listen 127.0.0.1:${local.listenPort};`, 1);
     text = replaceExactly(text, /^(\s*)listen 8081;$/m, `$1listen 127.0.0.1:${local.healthPort};`, 1);
-    text = replaceExactly(text, / \/tmp\//g, ` ${local.runtimeDir}/`, 8);
+    text = replaceExactly(text, / \/tmp\//g, ` ${local.runtimeDir}/`, 9);
     text = replaceExactly(text, pod.keycloakUrl, `http://127.0.0.1:${local.keycloakPort}`, 2);
     text = replaceExactly(text, `resolver ${pod.resolver} `, "resolver 127.0.0.1 ", 1);
     if (local.syslogPorts) {

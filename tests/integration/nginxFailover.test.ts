@@ -462,7 +462,7 @@ describe("the rendered nginx.conf in real nginx", () => {
         }
     }, 60000);
 
-    it("keeps websockets on a healthy primary that answered one quick read late", async () => {
+    it("keeps writes and websockets on a healthy primary that answered one quick read late", async () => {
         const env = await environment();
         const clients: ReconnectingClient[] = [];
         try {
@@ -473,6 +473,9 @@ describe("the rendered nginx.conf in real nginx", () => {
             expect(late.status).toBe(200);
             expect(servedBy(late.body)).toBe("backup");
             expect(servedBy((await request(env.local.listenPort, { path: "/api/v4/users/me" })).body)).toBe("backup");
+            // Writes stay on the primary: only quick reads count its late answer.
+            const write = await request(env.local.listenPort, { method: "POST", path: "/api/v4/posts", body: "{}" });
+            expect(servedBy(write.body)).toBe("primary");
             // A websocket opened now still goes to the primary: it never fails over on a late request.
             clients.push(new ReconnectingClient(env.local.listenPort));
             await waitFor(() => Promise.resolve(clients[0]?.last !== undefined), 5000, "a websocket greeting");

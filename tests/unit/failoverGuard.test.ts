@@ -110,6 +110,29 @@ describe("the failover guard with a failing backup", () => {
     });
 });
 
+describe("the failover guard with the backup failing after it took the primary out", () => {
+    it("puts both back in while the primary is still failing, rather than leave the backup alone", () => {
+        const state = new GuardState(options);
+        const primary = [...repeat("ok", 3), ...repeat("unhealthy", 10)];
+        const backup = [...repeat("ok", 6), ...repeat("unhealthy", 7)];
+        // Out at second 4; the backup failing from second 6 (2 checks: second 7): both back in at once.
+        expect(run(primary, state, backup)).toEqual([
+            [4, "backup-only"],
+            [7, "primary"],
+        ]);
+    });
+});
+
+describe("a restarted guard owing a reload", () => {
+    it("sends it when its predecessor's last heartbeat says one was still owed", () => {
+        expect(recover("primary", { applied: "primary", pending: true })).toEqual({
+            marked: "primary",
+            applied: "primary",
+            pending: { marked: "primary", reason: "a reload was still owed", written: true },
+        });
+    });
+});
+
 describe("a health check", () => {
     it("counts a reply that came while the guard was busy past its timeout, rather than calling it a timeout", async () => {
         // The server in a process of its own, so that it answers while this one is busy; 100 ms late, so
@@ -213,9 +236,9 @@ describe("a restarted guard's state", () => {
 
     it("takes the file's state; owes nginx nothing when it loaded that file, the reload when it did not", () => {
         expect(recover("backup-only", undefined)).toEqual({ marked: "backup-only", applied: "backup-only" });
-        expect(recover("primary", "primary")).toEqual({ marked: "primary", applied: "primary" });
+        expect(recover("primary", { applied: "primary" })).toEqual({ marked: "primary", applied: "primary" });
         // A predecessor wrote the file and stopped before signalling nginx: nginx runs the old servers.
-        expect(recover("backup-only", "primary")).toEqual({
+        expect(recover("backup-only", { applied: "primary" })).toEqual({
             marked: "backup-only",
             applied: "primary",
             pending: { marked: "backup-only", reason: expect.any(String), written: true },
@@ -223,7 +246,7 @@ describe("a restarted guard's state", () => {
     });
 
     it("rewrites a file it does not recognise as the init run would", () => {
-        expect(recover(undefined, "backup-only")).toEqual({
+        expect(recover(undefined, { applied: "backup-only" })).toEqual({
             marked: "primary",
             applied: "primary",
             pending: { marked: "primary", reason: "upstream file unrecognised", written: false },
@@ -236,7 +259,7 @@ describe("the upstream file", () => {
 
     it("lists the primary with the backup as backup, or the backup alone", () => {
         expect(upstreamServers(servers, "primary")).toContain(
-            "server mattermost-1:8065 max_fails=1 fail_timeout=10s;\nserver mattermost-2:8065 backup;\n",
+            "server mattermost-1:8065 max_fails=1 fail_timeout=10s;\nserver mattermost-2:8065 backup max_fails=0;\n",
         );
         expect(upstreamServers(servers, "backup-only")).toMatch(/\nserver mattermost-2:8065;\n$/);
         expect(upstreamServers(servers, "backup-only")).not.toContain("mattermost-1");

@@ -50,11 +50,15 @@ function durationMs(value: string): number {
 }
 
 /**
- * The value the conf's `map "$request_method $request_uri" $quick_read` gives a request, evaluated as
- * nginx does: the regular expressions in order, the first that matches wins, else the default.
+ * The value the conf's `map "$request_method $uri $args" $quick_read` gives a request as a client sends
+ * it, evaluated as nginx does: $uri is the path decoded, with dot segments resolved and slashes merged;
+ * the regular expressions in order, the first that matches wins, else the default.
  */
-function quickRead(conf: string, method: string, uri: string): string {
-    const map = block(conf, 'map "$request_method $request_uri" $quick_read');
+function quickRead(conf: string, method: string, sent: string): string {
+    const map = block(conf, 'map "$request_method $uri $args" $quick_read');
+    const url = new URL(sent, "http://nginx");
+    const uri = decodeURIComponent(url.pathname).replace(/\/+/g, "/");
+    const key = `${method} ${uri} ${url.search.slice(1)}`;
     const entries = [...map.matchAll(/^\s*"~([^"]+)" (\S+);$/gm)].map((match) => ({
         pattern: new RegExp(match[1].replace(/\\\\/g, "\\")),
         value: match[2],
@@ -63,7 +67,7 @@ function quickRead(conf: string, method: string, uri: string): string {
     if (entries.length === 0 || fallback === undefined) {
         throw new Error("the $quick_read map has no regular expressions or no default");
     }
-    return entries.find((entry) => entry.pattern.test(`${method} ${uri}`))?.value ?? fallback;
+    return entries.find((entry) => entry.pattern.test(key))?.value ?? fallback;
 }
 
 describe("renderNginxConf", () => {
@@ -89,13 +93,39 @@ describe("renderNginxConf", () => {
         expect(directive(upstream, "zone")).toEqual([expect.stringMatching(/^zone mattermost_websocket \d+k;$/)]);
     });
 
+    it("sends quick reads to an upstream of their own, on the same servers", () => {
+        expect(directive(block(conf, "location @quick_read"), "proxy_pass")).toEqual([
+            "proxy_pass http://mattermost_quick;",
+        ]);
+        const upstream = block(conf, "upstream mattermost_quick");
+        expect(directive(upstream, "include")).toEqual(directive(block(conf, "upstream mattermost"), "include"));
+        expect(directive(upstream, "zone")).toEqual([expect.stringMatching(/^zone mattermost_quick \d+k;$/)]);
+        expect(directive(block(conf, "location /"), "proxy_pass")).toEqual(["proxy_pass http://mattermost;"]);
+    });
+
+    it("takes no other spelling of a slow GET for a quick read, and leaves files and link redirects alone", () => {
+        for (const uri of [
+            "/api/v4/%61nalytics/old",
+            "//api/v4/analytics/old",
+            "/api/v4/./exports/a.zip",
+            "/api/v4/teams/../exports/a.zip",
+            "/api/v4/%69mage?url=https://example.com/a.png",
+            "/api/v4/redirect_location?url=https://example.com",
+            "/api/v4/files/abc",
+            "/api/v4/files/abc/preview",
+            "/api/v4/system/ping?x=1&get_server_status=true",
+        ]) {
+            expect([uri, quickRead(conf, "GET", uri)]).toEqual([uri, "0"]);
+        }
+    });
+
     it("passes GET and HEAD of the API and static files to @quick_read, and nothing else", () => {
         for (const [method, uri] of [
             ["GET", "/api/v4/system/ping"],
             ["GET", "/api/v4/system/ping?poll=3"],
             ["HEAD", "/api/v4/users/me"],
             ["GET", "/api/v4/channels/abc/posts?page=0&per_page=30"],
-            ["GET", "/api/v4/files/abc/preview"],
+            ["GET", "/api/v4/users/abc/image"],
             ["GET", "/static/main.js"],
         ]) {
             expect([method, uri, quickRead(conf, method, uri)]).toEqual([method, uri, "1"]);
@@ -135,7 +165,7 @@ describe("renderNginxConf", () => {
         expect(general).toMatch(/if \(\$quick_read\) \{\n\s+return 418;\n\s+\}/);
         const quick = block(conf, "location @quick_read");
         expect(directive(quick, "proxy_read_timeout")).toEqual([`proxy_read_timeout ${quickReadTimeout};`]);
-        expect(directive(quick, "proxy_pass")).toEqual(["proxy_pass http://mattermost;"]);
+        expect(directive(quick, "proxy_pass")).toEqual(["proxy_pass http://mattermost_quick;"]);
         // The answer from the backup comes after this timeout (or the connect timeout) and a backup's answer.
         const connect = directive(conf, "proxy_connect_timeout").map((line) => durationMs(line.split(/[ ;]/)[1]));
         expect(Math.max(durationMs(quickReadTimeout), ...connect)).toBeLessThanOrEqual(2000);

@@ -36,11 +36,20 @@ describe("mirroredImage", () => {
         ["quay.io/keycloak/keycloak:26.5.5", "quay.io/keycloak/keycloak:26.5.5"],
         ["docker.elastic.co/beats/filebeat:8.19.4", "docker.elastic.co/beats/filebeat:8.19.4"],
         [`postgres:16.9@sha256:${"a".repeat(64)}`, `docker.io/library/postgres:16.9@sha256:${"a".repeat(64)}`],
-        ["localhost:5000/chat/mattermost:11.6.1", "localhost:5000/chat/mattermost:11.6.1"],
+        ["docker.io/node:22", "docker.io/library/node:22"],
+        ["index.docker.io/nginxinc/nginx-unprivileged:1.28.0", "docker.io/nginxinc/nginx-unprivileged:1.28.0"],
     ])("%s comes through the mirror as mirror/%s", (image, path) => {
         expect(mirroredImage(image, "registry.corp.example.com:5000/mirror")).toBe(
             `registry.corp.example.com:5000/mirror/${path}`,
         );
+    });
+
+    it.each([
+        "localhost:5000/chat/mattermost:11.6.1",
+        "registry.corp.example.com/chat/mattermost:11.6.1",
+        "registry.corp.example.com:5000/mirror/docker.io/library/node:22",
+    ])("pulls %s, of no public registry, as it is named", (image) => {
+        expect(mirroredImage(image, "registry.corp.example.com:5000/mirror")).toBe(image);
     });
 
     it("leaves every image as it is without a mirror", () => {

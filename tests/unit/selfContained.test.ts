@@ -7,6 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as ts from "typescript";
+import { renderDeprovisionScript, renderGuardScript, renderRealmApplyScript } from "../../config/guard";
 
 const projectDir = path.resolve(__dirname, "..", "..");
 
@@ -87,6 +88,22 @@ describe("what a reader gets refers to nothing outside the repository", () => {
 
     it("the program's messages and rendered texts", () => {
         expect(programs.flatMap(programProblems)).toEqual([]);
+    });
+
+    it("the programs the pods run, comments and all, as their ConfigMaps ship them", () => {
+        const shipped = {
+            "failover-guard.js": renderGuardScript(),
+            "deprovision.js": renderDeprovisionScript(),
+            "realm-apply.js": renderRealmApplyScript(),
+        };
+        const found = Object.entries(shipped).flatMap(([name, text]) =>
+            text
+                .split("\n")
+                .flatMap((line, index) =>
+                    outsideReference.test(line) ? [`${name}:${index + 1}: ${line.trim()}`] : [],
+                ),
+        );
+        expect(found).toEqual([]);
     });
 
     it("would catch each form of reference, in a message and not in a comment", () => {
