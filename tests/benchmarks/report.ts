@@ -162,7 +162,7 @@ primary's return (its zero failed GETs are requests that waited that long), and 
 return lasts to the end of the measurement: the websockets that moved to the backup stay there, while
 newcomers land on the primary. In the project's design nginx gives up on a GET of the API after the
 quick reads' read timeout (or the connect timeout, for an unreachable primary), passes it to the backup,
-and counts the primary as failed, so the requests after it skip the primary at once; the guard's reload
+and counts the primary as failed, so the quick reads after it skip the primary at once; the guard's reload
 follows and its 5 s drain releases the websockets. The kept-alive client's longest wait is that one
 timeout. A POST already sent to a hung primary (the users here send none) is never replayed: it still
 waits until the guard's reload cuts it.`,
