@@ -433,7 +433,8 @@ function parseWebhook(entry: string): WebhookDeclaration {
 }
 
 /** The cluster's own namespaces: the chat's default-deny policy there would cut off the cluster's own pods. */
-const imageKeys = [
+/** Every key that names an image the stack runs or builds on (customMattermostImage apart). */
+export const imageKeys = [
     "mattermostImage",
     "nginxImage",
     "nodeImage",

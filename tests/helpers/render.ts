@@ -57,6 +57,15 @@ export function renderStack(stack: string, stackFile?: string): Rendered {
 }
 
 /** Every file below a directory, relative paths, sorted. */
+/** The repository's files under a path of it (or that one file), relative to the project, sorted. */
+export function projectFiles(relative: string): string[] {
+    const absolute = path.join(projectDir, relative);
+    if (!fs.existsSync(absolute)) {
+        return [];
+    }
+    return fs.statSync(absolute).isFile() ? [relative] : listFiles(absolute).map((file) => path.join(relative, file));
+}
+
 export function listFiles(dir: string): string[] {
     return fs
         .readdirSync(dir, { recursive: true, withFileTypes: true })

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "yaml";
 import { configKeys, projectName } from "../../config/keys";
-import type { RawConfig } from "../../config/validate";
+import { imageKeys, type RawConfig } from "../../config/validate";
 import { projectDir } from "./render";
 
 /** A valid test-stack configuration, as Pulumi hands it over; tests change one thing at a time. */
@@ -23,17 +23,7 @@ export const testStackConfig: RawConfig = {
  * digest has the form of one and is no real image's (nothing here pulls them).
  */
 export const productionImages: RawConfig = Object.fromEntries(
-    (
-        [
-            "mattermostImage",
-            "nginxImage",
-            "nodeImage",
-            "postgresImage",
-            "keycloakImage",
-            "s3Image",
-            "filebeatImage",
-        ] as const
-    ).map((key) => [key, `${String(configKeys[key].default)}@sha256:${"d".repeat(64)}`]),
+    imageKeys.map((key) => [key, `${String(configKeys[key].default)}@sha256:${"d".repeat(64)}`]),
 );
 
 /**

@@ -5,8 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-
-const projectDir = path.resolve(__dirname, "..", "..");
+import { projectDir, projectFiles } from "../helpers/render";
 
 /** Every way of signalling processes chosen by name rather than by a pid the tool holds. */
 const byName: readonly { readonly pattern: RegExp; readonly what: string }[] = [
@@ -20,23 +19,9 @@ const byName: readonly { readonly pattern: RegExp; readonly what: string }[] = [
 
 const ownFile = path.relative(projectDir, __filename);
 
-function filesUnder(relative: string): string[] {
-    const absolute = path.join(projectDir, relative);
-    if (!fs.existsSync(absolute)) {
-        return [];
-    }
-    if (fs.statSync(absolute).isFile()) {
-        return [relative];
-    }
-    return fs
-        .readdirSync(absolute, { withFileTypes: true })
-        .filter((entry) => entry.name !== "node_modules" && !entry.name.startsWith("."))
-        .flatMap((entry) => filesUnder(path.join(relative, entry.name)));
-}
-
 /** What CI and the tests run: the CI script, the npm scripts, the programs, the tests and their fixtures. */
 const walked = [".ci/run", "package.json", "scripts", "tests", "components", "config", "index.ts"]
-    .flatMap(filesUnder)
+    .flatMap(projectFiles)
     .filter((file) => /\.(ts|js|sh|json|yaml|yml|conf|go|service)$|^\.ci\/run$/.test(file) && file !== ownFile);
 
 describe("processes stopped by the tools", () => {

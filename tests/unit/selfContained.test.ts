@@ -7,31 +7,15 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as ts from "typescript";
+import { projectDir, projectFiles } from "../helpers/render";
 import { renderDeprovisionScript, renderGuardScript, renderRealmApplyScript } from "../../config/guard";
-
-const projectDir = path.resolve(__dirname, "..", "..");
 
 /** A design note outside the repository, its decision numbers, or an issue by number or title. */
 const outsideReference = /\.\.\/shared\b|\bDESIGN(\.md\b| decision\b)|\b[Ii]ssues? #?\d+\b|\b[Ii]ssue "[^"]+"/;
 
+/** The files of a path of the repository whose names end in `extension`. */
 function filesUnder(relative: string, extension: string): string[] {
-    const absolute = path.join(projectDir, relative);
-    if (!fs.existsSync(absolute)) {
-        return [];
-    }
-    if (fs.statSync(absolute).isFile()) {
-        return [relative];
-    }
-    return fs
-        .readdirSync(absolute, { withFileTypes: true })
-        .filter((entry) => entry.name !== "node_modules")
-        .flatMap((entry) =>
-            entry.isDirectory()
-                ? filesUnder(path.join(relative, entry.name), extension)
-                : entry.name.endsWith(extension)
-                  ? [path.join(relative, entry.name)]
-                  : [],
-        );
+    return projectFiles(relative).filter((file) => file.endsWith(extension));
 }
 
 /** The texts a program's string literals and templates hold, with their line numbers. */
