@@ -10,8 +10,8 @@
  * workers held):
  *   - primary hung or answering errors (`fall` checks in a row): the primary is taken out, at once, but
  *     only while the backup answers; with both failing the upstream stays as it is, nginx's own
- *     switching still works, and a backup that fails while the primary is out brings a healthy primary
- *     back without waiting for `holdDown`;
+ *     switching still works, and a backup that fails while the primary is out brings both back in (a
+ *     healthy primary without waiting for `holdDown`);
  *   - primary refusing connections (`fall` in a row): nothing to do, nginx already sends everything to
  *     the backup, and a reload now would cut the websockets that just reconnected there;
  *   - either, then healthy again: the primary is put back and the reload moves every websocket back to
