@@ -16,9 +16,9 @@
  *     the backup, and a reload now would cut the websockets that just reconnected there;
  *   - either, then healthy again: the primary is put back and the reload moves every websocket back to
  *     it. Never sooner than `holdDown` after the last reload, and, when the guard had taken it out,
- *     only once it has stayed healthy for `holdDown` without a break (it serves nobody meanwhile); a
- *     primary that nginx itself sends traffic to again is put back after `rise` healthy checks, since
- *     until then its users and the backup's are split.
+ *     only after `rise` healthy checks and once it has stayed healthy for `holdDown` without a break (it
+ *     serves nobody meanwhile); a primary that nginx itself sends traffic to again is put back at its
+ *     first healthy check, since until then its users and the backup's are split.
  * So a flapping primary causes one reload when it is first taken out and one when it has stayed healthy
  * for `holdDown`, never a loop: reloads come at least `holdDown` apart, except that a primary failing
  * right after being put back is taken out at once. Two nginx pods run a guard each; both see the same
@@ -126,10 +126,13 @@ export class GuardState {
             this.failures = 0;
             this.successes += 1;
             this.keptInLogged = false;
-            if (!this.needsFailback || this.successes < this.options.rise) {
+            const heldOut = this.marked === "backup-only";
+            // A primary nginx can reach again gets traffic from nginx itself (its fail_timeout over) while
+            // the websockets stay on the backup: every check waited for is split time, so the first
+            // healthy one puts it back. One the guard holds out serves nobody until put back: `rise`.
+            if (!this.needsFailback || (heldOut && this.successes < this.options.rise)) {
                 return {};
             }
-            const heldOut = this.marked === "backup-only";
             // Waiting out the hold-down while the backup fails would serve nobody: take the healthy one back.
             if (heldOut && this.backupFailures >= this.options.fall) {
                 return this.reload(
