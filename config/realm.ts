@@ -253,15 +253,21 @@ function testUser(user: TestUser) {
     };
 }
 
-/** The deprovisioning job's client: a service account with the fewest realm-management roles it needs. */
+/**
+ * The deprovisioning job's client: a service account that can read users and nothing else. It neither
+ * asks for AD's changes (every lookup asks AD, cachePolicy above, and Keycloak pulls the changes itself,
+ * changedSyncPeriod) nor logs anyone out (Keycloak refuses a disabled user's session cookie by itself):
+ * both need `manage-users`, which would
+ * also let a stolen job secret create a Keycloak user claiming anyone's AD id and log in as them.
+ */
 export const deprovisionClientId = "mattermost-deprovision";
-export const deprovisionRoles = ["view-realm", "view-users", "query-users", "manage-users"];
+export const deprovisionRoles = ["view-users"];
 
 function deprovisionClient() {
     return {
         clientId: deprovisionClientId,
         name: "Mattermost deprovisioning job",
-        description: "Reads users, triggers the AD sync and logs disabled users out (scripts/deprovision.ts)",
+        description: "Reads users, and only that (scripts/deprovision.ts)",
         protocol: "openid-connect",
         enabled: true,
         publicClient: false,

@@ -4,15 +4,20 @@
  * account, personal access tokens and bots keep working, and a user deactivated only in Mattermost is
  * re-activated at the next SSO login while Keycloak still lets them in.
  *
- * Each run: (a) asks Keycloak to sync the users changed in AD; (b) reads every Keycloak user (checked
- * against Keycloak's own count) and every active Mattermost user, page by page, and changes nothing if any
- * read fails; (c) maps each Mattermost SSO account to its Keycloak user by the numeric id (`auth_service`
- * + `auth_data`), or by its e-mail address where the server does not show the id (before Mattermost 11 its
- * user list blanks `auth_data` even for a system admin; the SSO login sets the account's address from
- * Keycloak's at every login, lower-cased); (d) logs the disabled users out of Keycloak, then (e)
- * deactivates the accounts whose Keycloak user is disabled or gone (which revokes their sessions and
- * tokens and disables their bots); (f) reports the accounts whose id no longer exists in Keycloak; (g)
+ * Each run: (a) reads every Keycloak user (checked against Keycloak's own count) and every active
+ * Mattermost user, page by page, and changes nothing if any read fails; (b) maps each Mattermost SSO
+ * account to its Keycloak user by the numeric id (`auth_service` + `auth_data`), or by its e-mail address
+ * where the server does not show the id (before Mattermost 11 its user list blanks `auth_data` even for a
+ * system admin; the SSO login sets the account's address from Keycloak's at every login, lower-cased);
+ * (c) deactivates the accounts whose Keycloak user is disabled or gone (which revokes their sessions and
+ * tokens and disables their bots); (d) reports the accounts whose id no longer exists in Keycloak; (e)
  * never touches local accounts or the allow-list.
+ *
+ * Its Keycloak client can only read users. Keycloak asks AD at every lookup of a user and pulls AD's
+ * changes itself, so a disabled person shows as disabled without a sync from here; and it refuses a
+ * disabled user's session cookie by itself, so that person's next SSO login cannot re-activate the
+ * account. Asking for a sync or a logout would need `manage-users`, with which a stolen job secret could
+ * create a Keycloak user claiming anyone's id.
  *
  * A broken directory must not empty the chat. Keycloak's users are read twice, before and after
  * Mattermost's, each read checked against Keycloak's count taken before and after it, and the two reads
@@ -96,7 +101,6 @@ export interface Summary {
     /** Accounts whose id no longer exists in Keycloak (removed from AD, or an id that changed). */
     readonly orphans: readonly string[];
     readonly deactivated: readonly string[];
-    readonly loggedOutOfKeycloak: readonly string[];
     /**
      * Keycloak users whose id is missing or not a positive whole number: Mattermost's GitLab login cannot
      * take them (Keycloak's userinfo fails on a non-number), so they cannot log in until AD is corrected.
@@ -104,8 +108,6 @@ export interface Summary {
     readonly withoutValidId: readonly string[];
     /** SSO accounts whose id the server did not show, mapped to their Keycloak user by e-mail address. */
     readonly mappedByEmail: readonly string[];
-    /** What Keycloak answered to each changed-users sync. */
-    readonly syncResults: readonly unknown[];
     readonly error?: string;
     readonly durationMs: number;
 }
@@ -270,10 +272,9 @@ export async function deprovision(options: DeprovisionOptions): Promise<Summary>
         disabled: [] as string[],
         orphans: [] as string[],
         mappedByEmail: [] as string[],
-        syncResults: [] as unknown[],
         withoutValidId: [] as string[],
     };
-    const done = { recordedAsGood: false, deactivated: [] as string[], loggedOutOfKeycloak: [] as string[] };
+    const done = { recordedAsGood: false, deactivated: [] as string[] };
     const summary = (outcome: Summary["outcome"], error?: string): Summary => ({
         event: "deprovision-summary",
         dryRun: options.dryRun,
@@ -335,22 +336,7 @@ export async function deprovision(options: DeprovisionOptions): Promise<Summary>
             found.lastGood = view ?? null;
         }
 
-        // (a) AD's latest changes first (disabled flags come with them), then everything is read.
-        const providers = (await call(
-            "GET",
-            `${admin}/components?type=org.keycloak.storage.UserStorageProvider`,
-            asKeycloak,
-        )) as { id: string }[];
-        for (const provider of providers) {
-            const result = await call(
-                "POST",
-                `${admin}/user-storage/${provider.id}/sync?action=triggerChangedUsersSync`,
-                asKeycloak,
-            );
-            found.syncResults.push(result);
-        }
-
-        // (b) Read everything before changing anything: a failed read leaves no half-done run.
+        // (a) Read everything before changing anything: a failed read leaves no half-done run.
         const keycloakUsers = await readKeycloakUsers(call, admin, asKeycloak, pageSize);
         counts.keycloakUsers = keycloakUsers.length;
         counts.enabledKeycloakUsers = keycloakUsers.filter((user) => user.enabled).length;
@@ -384,7 +370,7 @@ export async function deprovision(options: DeprovisionOptions): Promise<Summary>
             );
         }
 
-        // (c) Each SSO account's Keycloak user, by the numeric id (OpenID Connect may key on the subject),
+        // (b) Each SSO account's Keycloak user, by the numeric id (OpenID Connect may key on the subject),
         // or by e-mail address when the server blanked the id.
         const byId = new Map<string, KeycloakUser>();
         const byEmail = new Map<string, KeycloakUser>();
@@ -406,7 +392,7 @@ export async function deprovision(options: DeprovisionOptions): Promise<Summary>
             found.mappedByEmail.push(account.username);
             return account.email ? byEmail.get(account.email.toLowerCase()) : undefined;
         };
-        const toDeactivate: { account: MattermostUser; keycloakUser?: KeycloakUser }[] = [];
+        const toDeactivate: MattermostUser[] = [];
         for (const account of accounts.values()) {
             if (account.delete_at !== 0 || account.is_bot) {
                 continue;
@@ -423,10 +409,10 @@ export async function deprovision(options: DeprovisionOptions): Promise<Summary>
             const keycloakUser = keycloakUserOf(account);
             if (!keycloakUser) {
                 found.orphans.push(account.username);
-                toDeactivate.push({ account });
+                toDeactivate.push(account);
             } else if (!keycloakUser.enabled) {
                 found.disabled.push(account.username);
-                toDeactivate.push({ account, keycloakUser });
+                toDeactivate.push(account);
             }
         }
         counts.perRunLimit = perRunLimit(counts.mattermostSsoAccounts, options.maxPerRun, fraction);
@@ -472,13 +458,8 @@ export async function deprovision(options: DeprovisionOptions): Promise<Summary>
             return summary("ok");
         }
 
-        // (d) then (e): Keycloak first, so a run cut short leaves the account active, and the next run,
-        // which reads only active accounts, does both. Deactivation revokes sessions and tokens and bots.
-        for (const { account, keycloakUser } of toDeactivate) {
-            if (keycloakUser) {
-                await call("POST", `${admin}/users/${keycloakUser.id}/logout`, asKeycloak);
-                done.loggedOutOfKeycloak.push(account.username);
-            }
+        // (c) Deactivation revokes sessions and tokens and disables bots.
+        for (const account of toDeactivate) {
             await call("DELETE", `${mattermost}/api/v4/users/${account.id}`, asMattermost);
             done.deactivated.push(account.username);
         }

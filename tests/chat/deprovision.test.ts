@@ -149,7 +149,6 @@ describe("the deprovisioning job against the real Keycloak and Mattermost", () =
         expect(summary).toMatchObject({
             outcome: "ok",
             disabled: ["bob"],
-            loggedOutOfKeycloak: ["bob"],
             deactivated: ["bob"],
         });
         expect((await local(chat.primary, "GET", `/users/${bob}`)).delete_at).toBeGreaterThan(0);

@@ -138,13 +138,14 @@ function pageMessage(html: string): string {
 /**
  * The browser part: opens the authorization URL, fills in Keycloak's login form, follows the redirect
  * back to Mattermost and returns the code. Refused logins throw LoginRefused with Keycloak's message.
+ * The jar keeps the browser's cookies, Keycloak's session cookie among them, for a later visit.
  */
 export async function browserLogin(
     send: ReturnType<typeof publicFetch>,
     authorizationUrl: string,
     credentials: { username: string; password: string },
+    jar = new CookieJar(),
 ): Promise<URL> {
-    const jar = new CookieJar();
     const page = await send(authorizationUrl);
     jar.take(page);
     const html = await page.text();
@@ -157,6 +158,7 @@ export async function browserLogin(
         headers: { "content-type": "application/x-www-form-urlencoded", cookie: jar.header() },
         body: new URLSearchParams({ ...credentials, credentialId: "" }).toString(),
     });
+    jar.take(submitted);
     const location = submitted.headers.get("location");
     if (submitted.status !== 302 || !location) {
         const body = await submitted.text();

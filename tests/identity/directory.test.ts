@@ -25,7 +25,15 @@ import { startPublicRouter, type PublicRouter } from "../helpers/publicRouter";
 import { filerFiles } from "../helpers/seaweedServer";
 import { renderedProgram, runProgram } from "../helpers/renderedProgram";
 import { startDomainController, type DomainController, type Person } from "../helpers/sambaDc";
-import { chatLogin, LoginRefused, mattermostLogin, publicFetch, type PublicRoute } from "../helpers/ssoLogin";
+import {
+    browserLogin,
+    chatLogin,
+    CookieJar,
+    LoginRefused,
+    mattermostLogin,
+    publicFetch,
+    type PublicRoute,
+} from "../helpers/ssoLogin";
 import { adminBot, local, startChat, teamWithChannel, type Chat } from "../chat/fixture";
 import { AdminApi, applied, applyRealm, gitlabClient, startIdentity, StackSecrets, type Identity } from "./fixture";
 
@@ -318,10 +326,35 @@ describe("a person from AD logging in to Mattermost", () => {
         expect(user).toMatchObject({ id: 2001, username: "anna.ad", email: "anna@corp.test", name: "Anna Berg" });
     });
 
-    it("is refused once disabled in AD through userAccountControl", async () => {
+    it("is refused once disabled in AD through userAccountControl, with a password or the Keycloak session", async () => {
+        // Nobody logs a disabled person out of Keycloak (the deprovisioning job may not): Keycloak must
+        // refuse their session cookie itself, or their next SSO login would re-activate their account.
+        const client = gitlabClient(identity);
+        const send = publicFetch(identity.route);
+        const query = new URLSearchParams({
+            response_type: "code",
+            client_id: client.clientId,
+            redirect_uri: client.redirectUri,
+            state: "again",
+        });
+        const authorizationUrl = `${client.authorizationEndpoint}?${query.toString()}`;
+        const jar = new CookieJar();
+        const credentials = { username: people.dora.username, password: people.dora.password };
+        await browserLogin(send, authorizationUrl, credentials, jar);
+        const withSession = async () => {
+            const answer = await send(authorizationUrl, { headers: { cookie: jar.header() } });
+            const location = answer.headers.get("location");
+            return { status: answer.status, code: location ? new URL(location).searchParams.has("code") : false };
+        };
+        // The session logs her in again without a password: the cookie is one that would matter.
+        expect(await withSession()).toEqual({ status: 302, code: true });
         await chatLoginOf(people.dora);
+
         dc.disable(people.dora.username);
         await expect(chatLoginOf(people.dora)).rejects.toThrow(LoginRefused);
+        const again = await withSession();
+        expect(again.code).toBe(false);
+        expect(again.status).not.toBe(302);
     });
 
     it("uses the new password once it changes in AD, and no longer the old one", async () => {
@@ -479,7 +512,7 @@ describe("an id in AD that is not a number", () => {
 describe("the rendered deprovisioning job against the real Keycloak and AD", () => {
     beforeAll(() => mattermostAccounts());
 
-    it("finds the disabled and the removed person, logs them out of Keycloak, and deactivates only them", async () => {
+    it("finds the disabled and the removed person without asking Keycloak for a sync, and deactivates only them", async () => {
         await login(people.erik);
         dc.remove(people.erik.username);
         // Dora was disabled in AD above, after a login whose Keycloak session still exists.
@@ -490,11 +523,11 @@ describe("the rendered deprovisioning job against the real Keycloak and AD", () 
             disabled: ["dora.ad", "erik.ad"],
             orphans: [],
             localAccountsIgnored: 1,
-            loggedOutOfKeycloak: ["dora.ad", "erik.ad"],
         });
         expect(run.code).toBe(0);
         expect(await deactivated()).toEqual(["dora.ad", "erik.ad"]);
-        expect(await sessions(people.dora.username)).toBe(0);
+        // Her Keycloak sessions stay (the job cannot end them); Keycloak refuses them, as shown above.
+        expect(await sessions(people.dora.username)).toBeGreaterThan(0);
     });
 
     it("changes nothing when run again", async () => {
@@ -532,7 +565,8 @@ describe("Keycloak failing under the job", () => {
     const expectNobodyDeactivated = async () => expect(await deactivated()).toEqual(["ben.ad", "dora.ad", "erik.ad"]);
 
     it("stopping mid-run: nobody is deactivated, and the run says why", async () => {
-        proxy.rules = [{ match: /\/logout$/, fault: { kind: "drop" } }];
+        // The third count opens the second read of Keycloak's users, after Mattermost's were read.
+        proxy.rules = [{ match: /\/users\/count$/, fault: { kind: "drop" }, after: 2 }];
         const { summary } = await deprovision(proxy.url);
         expect(summary.outcome).toBe("failed");
         expect(summary.error).toMatch(/fetch failed|socket|ECONNRESET/);

@@ -182,12 +182,19 @@ describe("the deprovisioning job's service account", () => {
         const [person] = testUsers();
         const target = await admin.user(person.username);
         const allowed = [
-            ["GET", "/mattermost/components?type=org.keycloak.storage.UserStorageProvider"],
             ["GET", "/mattermost/users/count"],
             ["GET", "/mattermost/users?briefRepresentation=false&first=0&max=10"],
-            ["POST", `/mattermost/users/${target.id}/logout`],
         ];
         const refused = [
+            // A user of its own making claiming a person's id would log in to Mattermost as that person.
+            [
+                "POST",
+                "/mattermost/users",
+                { username: "claimant", enabled: true, attributes: { [idAttribute]: ["9999"] } },
+            ],
+            ["PUT", `/mattermost/users/${target.id}`, { enabled: false }],
+            ["POST", `/mattermost/users/${target.id}/logout`],
+            ["GET", "/mattermost/components?type=org.keycloak.storage.UserStorageProvider"],
             ["GET", "/mattermost/clients"],
             ["PUT", "/mattermost", { displayName: "taken over" }],
             [
