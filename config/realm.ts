@@ -257,8 +257,8 @@ function testUser(user: TestUser) {
  * The deprovisioning job's client: a service account that can read users and nothing else. It neither
  * asks for AD's changes (every lookup asks AD, cachePolicy above, and Keycloak pulls the changes itself,
  * changedSyncPeriod) nor logs anyone out (Keycloak refuses a disabled user's session cookie by itself):
- * both need `manage-users`, which would
- * also let a stolen job secret create a Keycloak user claiming anyone's AD id and log in as them.
+ * both need `manage-users`, which would also let a stolen job secret create a Keycloak user claiming
+ * anyone's AD id and log in as them.
  */
 export const deprovisionClientId = "mattermost-deprovision";
 export const deprovisionRoles = ["view-users"];
