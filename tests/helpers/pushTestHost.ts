@@ -108,6 +108,8 @@ export class PushTestHost {
         );
 
         const hostScript = path.join(projectDir, "tests", "fixtures", "push-host", "host.sh");
+        // A PID namespace of its own whose PID 1 reaps nothing it did not start (init.js), as when the
+        // tests run in a container whose PID 1 is node: what the stand-in systemctl must cope with.
         this.sshd = spawn(
             "ip",
             [
@@ -118,7 +120,12 @@ export class PushTestHost {
                 "--mount",
                 "--propagation",
                 "private",
-                "bash",
+                "--pid",
+                "--fork",
+                "--mount-proc",
+                "--kill-child",
+                process.execPath,
+                path.join(path.dirname(hostScript), "init.js"),
                 hostScript,
                 this.root,
                 path.dirname(hostScript),
