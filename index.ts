@@ -49,7 +49,12 @@ const s3Credentials = s3 ?? (storage.mode === "external" ? storage.credentials :
 
 // Push notifications: the proxy on its own VM, provisioned over SSH, when a push host is configured.
 const pushProxy =
-    config.push && new PushProxyHost("push-host", { settings: config.push, secrets: config.push.secrets });
+    config.push &&
+    new PushProxyHost("push-host", {
+        settings: config.push,
+        secrets: config.push.secrets,
+        production: config.production,
+    });
 
 const trustedCertificates = [
     ...config.companyCaCertificates,
@@ -82,6 +87,7 @@ const keycloak = new Keycloak(
     "keycloak",
     {
         namespace,
+        production: config.production,
         siteUrl: config.siteUrl,
         image: identity.image,
         applyImage: identity.applyImage,
@@ -107,6 +113,8 @@ const pair = new MattermostPair(
         production: config.production,
         image: config.mattermost.image,
         settings: config.mattermost.settings,
+        secretSettings: config.mattermostSecretSettings,
+        license: config.mattermostLicense,
         databaseUrl: databaseEndpoint.url,
         databaseWait: { host: databaseEndpoint.host, port: databaseEndpoint.port, image: config.postgresImage },
         fileStoreCredentials: s3Credentials && {

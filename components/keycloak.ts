@@ -10,6 +10,7 @@ import { filebeatUid, type LogShipping } from "./logShipping";
 import {
     containerResources,
     labels,
+    lasting,
     nodeImagePodSecurity,
     restrictedContainerSecurity,
     restrictedPodSecurity,
@@ -41,6 +42,8 @@ export const adminConsoleUrl = `http://localhost:${keycloakHttpPort}/auth`;
 
 export interface KeycloakArgs {
     readonly namespace: pulumi.Input<string>;
+    /** Production keeps the client secrets from being rotated by accident (`lasting`). */
+    readonly production: boolean;
     /** What every pod of the stack gets: the registries' pull secrets. */
     readonly pods?: PodDefaults;
     readonly siteUrl: string;
@@ -97,12 +100,12 @@ export class Keycloak extends pulumi.ComponentResource {
         const clientSecret = new random.RandomPassword(
             `${name}-client-secret`,
             { length: 48, special: false },
-            { parent: this },
+            lasting(this, args.production),
         );
         const deprovisionClientSecret = new random.RandomPassword(
             `${name}-deprovision-client-secret`,
             { length: 48, special: false },
-            { parent: this },
+            lasting(this, args.production),
         );
         const testUserPassword = args.hasTestUsers
             ? new random.RandomPassword(`${name}-test-user-password`, { length: 20, special: false }, { parent: this })

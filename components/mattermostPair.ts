@@ -9,6 +9,7 @@ import type { Resources } from "../config/validate";
 import {
     containerResources,
     labels,
+    lasting,
     restrictedContainerSecurity,
     restrictedPodSecurity,
     scratchVolumes,
@@ -46,6 +47,10 @@ export interface MattermostPairArgs {
     };
     /** The secret of the Keycloak client Mattermost logs in with, for the chosen mode. */
     readonly sso: { readonly mode: "gitlab" | "openid"; readonly clientSecret: pulumi.Input<string> };
+    /** The license file's text, which Mattermost reads from MM_LICENSE before any uploaded one. */
+    readonly license?: pulumi.Input<string>;
+    /** The stack's secret settings (mattermostSecretSettings), by their `MM_*` variable. */
+    readonly secretSettings?: Readonly<Record<string, pulumi.Input<string>>>;
     /** https://<push host>/<secret prefix> (a secret); absent: push notifications are off. */
     readonly pushNotificationServer?: pulumi.Input<string>;
     /** The CAs to trust next to the public roots: S3, the database, Keycloak, the push proxy. */
@@ -96,18 +101,20 @@ export class MattermostPair extends pulumi.ComponentResource {
         const atRestEncryptKey = new random.RandomPassword(
             `${name}-at-rest-encrypt-key`,
             { length: 48, special: false },
-            { parent: this },
+            lasting(this, args.production),
         );
         const publicLinkSalt = new random.RandomPassword(
             `${name}-public-link-salt`,
             { length: 48, special: false },
-            { parent: this },
+            lasting(this, args.production),
         );
         const secrets = new k8s.core.v1.Secret(
             `${name}-secrets`,
             {
                 metadata: { namespace: args.namespace, labels: labels(name, "chat-server") },
                 stringData: {
+                    // First, so that no name of the stack's can take the place of one the program sets.
+                    ...args.secretSettings,
                     MM_CONFIG: args.databaseUrl,
                     MM_FILESETTINGS_PUBLICLINKSALT: publicLinkSalt.result,
                     MM_SQLSETTINGS_ATRESTENCRYPTKEY: atRestEncryptKey.result,
@@ -120,6 +127,7 @@ export class MattermostPair extends pulumi.ComponentResource {
                               MM_FILESETTINGS_AMAZONS3SECRETACCESSKEY: args.fileStoreCredentials.secretAccessKey,
                           }
                         : {}),
+                    ...(args.license ? { MM_LICENSE: args.license } : {}),
                     ...(args.pushNotificationServer
                         ? { MM_EMAILSETTINGS_PUSHNOTIFICATIONSERVER: args.pushNotificationServer }
                         : {}),

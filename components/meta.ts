@@ -240,3 +240,14 @@ export function singlePodStore(store: {
         },
     };
 }
+
+/**
+ * Options of a value that must never change by accident: the at-rest key, the public-link salt, the
+ * client secrets, the push prefix, a private CA's key. In production they are protected, so that a
+ * rename, a refactor or a changed input that would make a new one fails the preview instead of rotating
+ * it (a new at-rest key leaves what Mattermost encrypted unreadable); `pulumi state unprotect` is the
+ * deliberate way, and a rename keeps them with `aliases`.
+ */
+export function lasting(parent: pulumi.Resource, production: boolean): pulumi.CustomResourceOptions {
+    return { parent, protect: production };
+}

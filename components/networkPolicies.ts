@@ -152,6 +152,7 @@ export class NetworkPolicies extends pulumi.ComponentResource {
                       ? [outside(settings.s3)]
                       : []),
                 ...(settings.pushHost ? [outside(settings.pushHost)] : []),
+                ...(settings.smtp ? [outside(settings.smtp)] : []),
                 // Keycloak at its public URL: one issuer for the browser and the back-channel.
                 outside(settings.publicEndpoint),
                 ...elk,

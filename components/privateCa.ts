@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { lasting } from "./meta";
 
 export interface IssuedServerCertificate {
     /** The CA's certificate, for the trust of whoever calls the server. */
@@ -12,8 +13,9 @@ export interface IssuedServerCertificate {
 /**
  * A CA of the program's own and one server certificate it signs, all P-256 (@pulumi/tls would default to
  * P-224). The server certificate lasts a year (Mozilla's limit is 366 days) and is due for renewal in
- * its last 30 days, which `pulumi up --refresh` carries out. Resource names: <name>-ca-key, <name>-ca,
- * <name>-server-key, <name>-server-request, <name>-server-certificate.
+ * its last 30 days, which every `pulumi up` carries out (Pulumi.yaml refreshes first). The CA's key is
+ * `lasting` in production: a renewed CA certificate keeps it, so what it signed stays trusted. Resource
+ * names: <name>-ca-key, <name>-ca, <name>-server-key, <name>-server-request, <name>-server-certificate.
  */
 export function privateServerCertificate(
     name: string,
@@ -25,9 +27,14 @@ export function privateServerCertificate(
         readonly ipAddresses?: string[];
     },
     parent: pulumi.Resource,
+    production: boolean,
 ): IssuedServerCertificate {
     const options = { parent };
-    const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, options);
+    const caKey = new tls.PrivateKey(
+        `${name}-ca-key`,
+        { algorithm: "ECDSA", ecdsaCurve: "P256" },
+        lasting(parent, production),
+    );
     const ca = new tls.SelfSignedCert(
         `${name}-ca`,
         {

@@ -12,6 +12,7 @@ import {
 } from "../config/pushHost";
 import type { PushSecrets } from "../config/stack";
 import type { PushHostSettings } from "../config/validatePush";
+import { lasting } from "./meta";
 import { privateServerCertificate } from "./privateCa";
 
 export const pushProxyHostType = "mattermost:vm:PushProxyHost";
@@ -19,6 +20,8 @@ export const pushProxyHostType = "mattermost:vm:PushProxyHost";
 export interface PushProxyHostArgs {
     readonly settings: PushHostSettings;
     readonly secrets: PushSecrets;
+    /** Production keeps the prefix and the CA's key from being rotated by accident (`lasting`). */
+    readonly production: boolean;
 }
 
 /**
@@ -40,9 +43,14 @@ export class PushProxyHost extends pulumi.ComponentResource {
         const parent = { parent: this };
 
         // The proxy authenticates nobody; beyond the firewall, only callers that know this prefix reach it.
-        const prefix = new random.RandomPassword(`${name}-prefix`, { length: 32, special: false }, parent);
+        const prefix = new random.RandomPassword(
+            `${name}-prefix`,
+            { length: 32, special: false },
+            lasting(this, args.production),
+        );
 
-        // The front's certificate, from a CA of its own; `pulumi up --refresh` renews it in its last month.
+        // The front's certificate, from a CA of its own; renewed in its last month by the next `pulumi up`,
+        // which refreshes first (Pulumi.yaml).
         const issued = privateServerCertificate(
             name,
             {
@@ -52,6 +60,7 @@ export class PushProxyHost extends pulumi.ComponentResource {
                 ...(settings.hostIsAddress ? { ipAddresses: [settings.host] } : { dnsNames: [settings.host] }),
             },
             this,
+            args.production,
         );
 
         // Typed fields only: an unknown field in a connection has leaked private keys into logs.

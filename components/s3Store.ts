@@ -46,6 +46,8 @@ export class S3Store extends pulumi.ComponentResource {
             name,
             { caCommonName: "Mattermost test S3 CA", caValidityYears: 5, commonName: dnsNames[3], dnsNames },
             this,
+            // The in-cluster store is a test stack's only (refused in production), and goes with it.
+            false,
         );
 
         const accessKey = new random.RandomPassword(

@@ -4,14 +4,18 @@
  * fails when either drifts from it.
  */
 
-/** `maps` is a YAML list of maps, which Pulumi's typed project config cannot declare (its items are scalars). */
-export type ConfigKeyType = "string" | "integer" | "boolean" | "array" | "maps";
+/**
+ * `maps` is a YAML list of maps and `map` one YAML map, which Pulumi's typed project config cannot declare
+ * (its items are scalars).
+ */
+export type ConfigKeyType = "string" | "integer" | "boolean" | "array" | "maps" | "map";
 
 export interface ConfigKey {
     readonly type: ConfigKeyType;
     readonly description: string;
     /** Absent means the key is required in every stack. */
-    readonly default?: string | number | boolean | readonly string[];
+    readonly default?: string | number | boolean | readonly string[] | Readonly<Record<string, string>>;
+    /** For a `map`: each of its values is a secret, set encrypted (`pulumi config set --secret --path`). */
     readonly secret?: boolean;
 }
 
@@ -22,6 +26,9 @@ export const projectName = "mattermost";
  * without (a checksum not pinned yet) then do not stop the program, and the render shows them empty.
  */
 export const offlineRenderVariable = "MATTERMOST_OFFLINE_RENDER";
+
+/** The empty map, typed as one: the default of a map key. */
+const noSettings: Readonly<Record<string, string>> = {};
 
 export const configKeys = {
     production: {
@@ -78,7 +85,14 @@ export const configKeys = {
         type: "boolean",
         default: false,
         description:
-            "An Enterprise/Professional license is installed. Needed for GitLab SSO on v11+ and for `PushNotificationContents: id_loaded`.",
+            "The stack runs with an Enterprise/Professional license, `mattermostLicense`. Needed for GitLab SSO on v11+ and for `PushNotificationContents: id_loaded`.",
+    },
+    mattermostLicense: {
+        type: "string",
+        default: "",
+        secret: true,
+        description:
+            "The license file's text, for a licensed Enterprise stack: `pulumi config set --secret mattermostLicense -- \"$(cat company.mattermost-license)\"`. Both pods get it as `MM_LICENSE` from the pair's Secret, which Mattermost reads before any license uploaded in the System Console. Required with `mattermostLicensed`; a renewal is a new value and a `pulumi up`.",
     },
     ssoMode: {
         type: "string",
@@ -97,6 +111,13 @@ export const configKeys = {
         default: [],
         description:
             "Settings of `mattermostSettings` that weaken a production stack (e.g. `ServiceSettings.EnableDeveloper`), accepted deliberately: each must be listed here, so that the pull request shows the decision. Refused otherwise.",
+    },
+    mattermostSecretSettings: {
+        type: "map",
+        default: noSettings,
+        secret: true,
+        description:
+            "Mattermost settings that are secrets, such as the SMTP server's password: `Section.Key` to its value, each set encrypted: `pulumi config set --secret --path 'mattermostSecretSettings[\"EmailSettings.SMTPPassword\"]' <password>`. Only settings Mattermost treats as secret and the program does not make itself; they reach the pods from the pair's Secret, never the settings ConfigMap. The SMTP server's other settings (`EmailSettings.SMTPServer`, `SMTPPort`, `SMTPUsername`, `EnableSMTPAuth`, `ConnectionSecurity`) go into `mattermostSettings`.",
     },
     mattermostCpuRequest: { type: "string", default: "500m", description: "CPU request of each Mattermost pod." },
     mattermostMemoryRequest: { type: "string", default: "1Gi", description: "Memory request of each Mattermost pod." },
@@ -452,6 +473,12 @@ export const configKeys = {
         type: "array",
         default: [],
         description: "Addresses of `elkEndpoint`. Required with `networkPolicies` and `elkEndpoint`.",
+    },
+    smtpCidrs: {
+        type: "array",
+        default: [],
+        description:
+            "Addresses of the SMTP server Mattermost sends its e-mail through (`EmailSettings.SMTPServer` in `mattermostSettings`), reached at `EmailSettings.SMTPPort` (Mattermost's default 10025). Required with `networkPolicies` and an SMTP server outside the pod.",
     },
     pushHostCidrs: {
         type: "array",

@@ -218,6 +218,37 @@ export function mapList<T extends z.ZodType>(item: T, nameField: string) {
     });
 }
 
+/**
+ * A YAML map in the stack file of names to secret text. Its messages name entries, never show a value.
+ * `example` is how one entry is set, for the message when the map is not one.
+ */
+export function secretTextMap(example: string) {
+    return z.string().transform((text, context): Record<string, string> => {
+        let parsed: unknown;
+        try {
+            parsed = JSON.parse(text) as unknown;
+        } catch {
+            parsed = undefined;
+        }
+        if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+            context.addIssue({
+                code: "custom",
+                message: `is not a map of names to values. Set each entry on its own, encrypted, so that a review sees which are set: ${example}`,
+            });
+            return z.NEVER;
+        }
+        for (const [name, value] of Object.entries(parsed)) {
+            if (typeof value !== "string" || value === "") {
+                context.addIssue({
+                    code: "custom",
+                    message: `"${name}" has no text as its value. Give it one: ${example.replace("<name>", name)}`,
+                });
+            }
+        }
+        return parsed as Record<string, string>;
+    });
+}
+
 export const stringList = listOf("strings, one `Section.Key=value` each");
 
 /** A network in CIDR notation with no host bits set (nft and firewalld refuse those); never everything. */

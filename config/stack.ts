@@ -15,6 +15,7 @@ import {
     type InClusterS3,
     type StackSettings,
 } from "./validate";
+import { envName } from "./mattermostSettings";
 import { tarballFileProblem } from "./pushHost";
 import type { PushHostSettings } from "./validatePush";
 
@@ -42,6 +43,10 @@ export interface StackConfig extends StackSettings {
         readonly adBindPassword?: pulumi.Output<string>;
     };
     readonly push?: PushHostSettings & { readonly secrets: PushSecrets };
+    /** The license file's text (MM_LICENSE), for a licensed stack. */
+    readonly mattermostLicense?: pulumi.Output<string>;
+    /** mattermostSecretSettings' values, by their `MM_*` variable; names plain, values secret. */
+    readonly mattermostSecretSettings: Readonly<Record<string, pulumi.Output<string>>>;
     /** A Mattermost system-admin bot's token, once configured: the deprovisioning job and the integrations. */
     readonly mattermostAdminToken?: pulumi.Output<string>;
 }
@@ -65,6 +70,22 @@ function deepFreeze<T>(value: T): T {
         Object.freeze(value);
     }
     return value;
+}
+
+/** Each secret setting's value as a secret Output, keyed by the variable Mattermost reads it from. */
+function secretSettingValues(config: pulumi.Config, paths: readonly string[]): Record<string, pulumi.Output<string>> {
+    if (paths.length === 0) {
+        return {};
+    }
+    const values = config
+        .requireSecret("mattermostSecretSettings")
+        .apply((text) => JSON.parse(text) as Record<string, string>);
+    return Object.fromEntries(
+        paths.map((path) => {
+            const [section = "", key = ""] = path.split(".");
+            return [envName(section, key), values.apply((byPath) => byPath[path] ?? "")];
+        }),
+    );
 }
 
 export function loadStackConfig(): StackConfig {
@@ -128,6 +149,8 @@ export function loadStackConfig(): StackConfig {
                     : settings.identity.database,
             adBindPassword: settings.identity.directory ? config.requireSecret("adBindPassword") : undefined,
         },
+        mattermostLicense: settings.mattermost.licensed ? config.requireSecret("mattermostLicense") : undefined,
+        mattermostSecretSettings: secretSettingValues(config, settings.mattermost.secretSettings),
         mattermostAdminToken: settings.integrations.hasToken ? config.requireSecret("mattermostAdminToken") : undefined,
         push: settings.push && {
             ...settings.push,

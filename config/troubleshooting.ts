@@ -16,7 +16,7 @@ export interface BadInput {
     readonly message: string;
     /** The key is written in plain text instead of encrypted. */
     readonly plainText?: boolean;
-    /** The key is written encrypted (`secure:`) though it is no secret. */
+    /** The key is written encrypted (`secure:`), whether it is a secret or not. */
     readonly encrypted?: boolean;
 }
 
@@ -183,7 +183,87 @@ export const badInputs: readonly BadInput[] = [
         base: "test",
         change: { mattermostSettings: '["EmailSettings.SMTPPassword=\\"x\\""]' },
         message:
-            "mattermost:mattermostSettings: EmailSettings.SMTPPassword is a secret and would land in a ConfigMap in plain text. Remove it from mattermostSettings; secret settings are generated or built by the program and kept in a Secret.",
+            "mattermost:mattermostSettings: EmailSettings.SMTPPassword is a secret and would land in a ConfigMap in plain text. Remove it from mattermostSettings and set it encrypted in mattermostSecretSettings instead, which goes into a Secret: pulumi config set --secret --path 'mattermostSecretSettings[\"EmailSettings.SMTPPassword\"]' <value>.",
+    },
+    {
+        problem: "A licensed stack without its license",
+        base: "prod",
+        change: { mattermostLicensed: "true" },
+        message:
+            'mattermost:mattermostLicense: is required with mattermostLicensed true: Mattermost reads the license from it. Set it with: pulumi config set --secret mattermostLicense -- "$(cat company.mattermost-license)"',
+    },
+    {
+        problem: "A license without the licensed flag",
+        base: "prod",
+        encrypted: true,
+        change: { mattermostLicense: "license text" },
+        message:
+            "mattermost:mattermostLicense: is set, but mattermostLicensed is false, so the checks that depend on a license would judge the stack unlicensed. Set mattermostLicensed true.",
+    },
+    {
+        problem: "A license for Team Edition",
+        base: "test",
+        encrypted: true,
+        change: { mattermostLicense: "license text" },
+        message:
+            "mattermost:mattermostLicense: is set, but Team Edition has no licensed features to unlock (its code is the open source part alone). Use the Enterprise image (mattermostEdition enterprise), or remove the license.",
+    },
+    {
+        problem: "A setting that is no secret among the secret settings",
+        base: "test",
+        change: { mattermostSecretSettings: '{"EmailSettings.SMTPUsername":"mailer"}' },
+        message:
+            'mattermost:mattermostSecretSettings: "EmailSettings.SMTPUsername" is no secret, and would be hidden from every review of the stack. Set it in mattermostSettings instead.',
+    },
+    {
+        problem: "A secret the program makes itself among the secret settings",
+        base: "test",
+        change: { mattermostSecretSettings: '{"SqlSettings.AtRestEncryptKey":"x"}' },
+        message:
+            'mattermost:mattermostSecretSettings: "SqlSettings.AtRestEncryptKey" cannot be set: the program generates it and keeps it in a Secret.',
+    },
+    {
+        problem: "A secret setting in other letter case",
+        base: "test",
+        change: { mattermostSecretSettings: '{"EmailSettings.SmtpPassword":"x"}' },
+        message:
+            'mattermost:mattermostSecretSettings: "EmailSettings.SmtpPassword" is spelt EmailSettings.SMTPPassword by Mattermost. Write it that way, so that every reader of the stack file sees the setting Mattermost will.',
+    },
+    {
+        problem: "The secret settings as a list",
+        base: "test",
+        change: { mattermostSecretSettings: '["EmailSettings.SMTPPassword=x"]' },
+        message:
+            "mattermost:mattermostSecretSettings: is not a map of names to values. Set each entry on its own, encrypted, so that a review sees which are set: pulumi config set --secret --path 'mattermostSecretSettings[\"<name>\"]' <value>.",
+    },
+    {
+        problem: "The secret settings in plain text",
+        plainText: true,
+        base: "test",
+        change: { mattermostSecretSettings: '{"EmailSettings.SMTPPassword":"x"}' },
+        message:
+            "mattermost:mattermostSecretSettings: is stored in plain text in the stack file. Remove it and set each value encrypted: pulumi config set --secret --path 'mattermostSecretSettings[\"<Section.Key>\"]' <value>.",
+    },
+    {
+        problem: "An SMTP server without its addresses, traffic denied by default",
+        base: "prod",
+        change: {
+            mattermostSettings:
+                '["EmailSettings.SMTPServer=\\"smtp.corp.example.com\\"","EmailSettings.SMTPPort=\\"587\\""]',
+        },
+        message:
+            "mattermost:smtpCidrs: is empty, but with networkPolicies true (deny by default) Mattermost reaches its SMTP server only at the addresses listed here. Set them: pulumi config set --path 'smtpCidrs[0]' 10.55.0.25/32, or set networkPolicies false.",
+    },
+    {
+        problem: "An SMTP port that is no port",
+        base: "prod",
+        change: {
+            mattermostSettings:
+                '["EmailSettings.SMTPServer=\\"smtp.corp.example.com\\"","EmailSettings.SMTPPort=\\"submission\\""]',
+            smtpCidrs: '["10.55.0.25/32"]',
+        },
+        message:
+            'mattermost:mattermostSettings: EmailSettings.SMTPPort is "submission", which is no port, so Mattermost could not reach smtp.corp.example.com. Give the port as text, e.g. EmailSettings.SMTPPort="587".',
     },
     {
         problem: "Insecure outgoing connections in production",
@@ -218,7 +298,7 @@ export const badInputs: readonly BadInput[] = [
         base: "test",
         change: { mattermostSettings: '["EmailSettings.SMTPPASSWORD=\\"x\\""]' },
         message:
-            "mattermost:mattermostSettings: EmailSettings.SMTPPASSWORD is a secret and would land in a ConfigMap in plain text. Remove it from mattermostSettings; secret settings are generated or built by the program and kept in a Secret.",
+            "mattermost:mattermostSettings: EmailSettings.SMTPPASSWORD is a secret and would land in a ConfigMap in plain text. Remove it from mattermostSettings and set it encrypted in mattermostSecretSettings instead, which goes into a Secret: pulumi config set --secret --path 'mattermostSecretSettings[\"EmailSettings.SMTPPassword\"]' <value>.",
     },
     {
         problem: "A secret inside a Mattermost setting's value",

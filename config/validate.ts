@@ -21,6 +21,7 @@ import {
     releaseImage,
     quantity,
     quantityValue,
+    secretTextMap,
     stringList,
 } from "./schemas";
 import { mattermostFileTarget } from "./filebeat";
@@ -45,7 +46,7 @@ import {
     type SettingValue,
 } from "./mattermostSettings";
 import { releaseLine, releaseSettings } from "./mattermostSchema";
-import { validateMattermostSettings } from "./validateSettings";
+import { secretSettingsProblems, validateMattermostSettings } from "./validateSettings";
 import { webhookProblems, type WebhookDeclaration } from "./webhooks";
 
 export type RawConfig = Readonly<Partial<Record<string, string>>>;
@@ -151,6 +152,8 @@ export interface StackSettings {
         readonly licensed: boolean;
         readonly ssoMode: "gitlab" | "openid";
         readonly settings: MattermostSettings;
+        /** The settings of mattermostSecretSettings, by name; their values are read as secrets. */
+        readonly secretSettings: readonly string[];
         readonly resources: Resources;
     };
     readonly nginx: {
@@ -246,9 +249,13 @@ const fieldSchemas = {
         error: "is not a version. Use the Mattermost release, e.g. 10.11.10",
     }),
     mattermostLicensed: bool("mattermostLicensed"),
+    mattermostLicense: z.string(),
     ssoMode: oneOf(["gitlab", "openid"]),
     mattermostSettings: stringList,
     mattermostWeakerSettings: stringList,
+    mattermostSecretSettings: secretTextMap(
+        "pulumi config set --secret --path 'mattermostSecretSettings[\"<name>\"]' <value>",
+    ),
     mattermostCpuRequest: quantity,
     mattermostMemoryRequest: quantity,
     mattermostCpuLimit: quantity,
@@ -530,6 +537,59 @@ function withDefaults(raw: RawConfig): Record<ConfigKeyName, string | undefined>
     return values;
 }
 
+/** The license file and the flag agree, and only the Enterprise image takes a license. */
+function licenseRules(
+    f: Pick<Fields, "mattermostEdition" | "mattermostLicensed">,
+    licenseSet: boolean,
+    problem: (key: ConfigKeyName, message: string) => void,
+    missingSecrets: { key: ConfigKeyName; message: string }[],
+): void {
+    if (licenseSet && f.mattermostEdition === "team") {
+        problem(
+            "mattermostLicense",
+            "is set, but Team Edition has no licensed features to unlock (its code is the open source part alone). Use the Enterprise image (mattermostEdition enterprise), or remove the license",
+        );
+    } else if (licenseSet && !f.mattermostLicensed) {
+        problem(
+            "mattermostLicense",
+            "is set, but mattermostLicensed is false, so the checks that depend on a license would judge the stack unlicensed. Set mattermostLicensed true",
+        );
+    } else if (!licenseSet && f.mattermostLicensed && f.mattermostEdition === "enterprise") {
+        missingSecrets.push({
+            key: "mattermostLicense",
+            message: `${fullKey("mattermostLicense")}: is required with mattermostLicensed true: Mattermost reads the license from it. Set it with: pulumi config set --secret mattermostLicense -- "$(cat company.mattermost-license)"`,
+        });
+    }
+}
+
+/** Mattermost's own defaults (server/public/model/config.go: EmailSMTPDefaultServer, EmailSMTPDefaultPort). */
+const defaultSmtpServer = "localhost";
+const defaultSmtpPort = "10025";
+
+/**
+ * The port of the SMTP server Mattermost sends e-mail to, when that server is outside the pod (and the
+ * network policies must let Mattermost reach it); undefined for one in the pod, Mattermost's default.
+ */
+function smtpDestination(
+    settings: MattermostSettings,
+    problem: (key: ConfigKeyName, message: string) => void,
+): number | undefined {
+    const server = settingValue(settings, "EmailSettings.SMTPServer");
+    if (typeof server !== "string" || ["", defaultSmtpServer, "127.0.0.1", "::1"].includes(server)) {
+        return undefined;
+    }
+    const port = settingValue(settings, "EmailSettings.SMTPPort") ?? defaultSmtpPort;
+    const number = typeof port === "string" && /^\d{1,5}$/.test(port) ? Number(port) : 0;
+    if (number < 1 || number > 65535) {
+        problem(
+            "mattermostSettings",
+            `EmailSettings.SMTPPort is ${JSON.stringify(port)}, which is no port, so Mattermost could not reach ${server}. Give the port as text, e.g. EmailSettings.SMTPPort="587"`,
+        );
+        return undefined;
+    }
+    return number;
+}
+
 /** The one wording of a failed configuration, for `pulumi up` and the offline render alike. */
 export function describeProblems(problems: readonly string[]): string {
     return `The stack configuration has ${problems.length} problem(s):\n${problems.map((problem) => `  - ${problem}`).join("\n")}`;
@@ -577,7 +637,9 @@ export function validateStackConfig(
         if (declaration.secret && raw[key] && !secretKeys.has(key)) {
             problem(
                 key,
-                `is stored in plain text in the stack file. Remove it and set it with: pulumi config set --secret ${key}`,
+                declaration.type === "map"
+                    ? `is stored in plain text in the stack file. Remove it and set each value encrypted: pulumi config set --secret --path '${key}["<Section.Key>"]' <value>`
+                    : `is stored in plain text in the stack file. Remove it and set it with: pulumi config set --secret ${key}`,
             );
         } else if (!declaration.secret && secretKeys.has(key)) {
             problem(
@@ -670,9 +732,10 @@ export function validateStackConfig(
                 `is "openid", but Team Edition has no OpenID Connect login. Use the Enterprise image (mattermostImage mattermost/mattermost-enterprise-edition:<version>, mattermostEdition enterprise), or ssoMode "gitlab" with Team Edition 10.11`,
             );
         }
+        licenseRules(f, Boolean(raw.mattermostLicense), problem, missingSecrets);
         if (f.mattermostEdition === "enterprise" && !f.mattermostLicensed) {
             warnings.push(
-                `${fullKey("mattermostEdition")}: the Enterprise image without a license runs as Mattermost Entry: message history visible up to the last 10,000 messages, no high availability, no compliance features; Mattermost describes it for teams under 50 users. Buy a license (mattermostLicensed true) before relying on it company-wide.`,
+                `${fullKey("mattermostEdition")}: the Enterprise image without a license runs as Mattermost Entry: message history visible up to the last 10,000 messages, no high availability, no compliance features; Mattermost describes it for teams under 50 users. Buy a license (mattermostLicense, mattermostLicensed true) before relying on it company-wide.`,
             );
         }
     }
@@ -700,6 +763,12 @@ export function validateStackConfig(
             } else {
                 problem(key, message);
             }
+        }
+    }
+
+    if (release && has("mattermostSecretSettings")) {
+        for (const message of secretSettingsProblems(release, f.mattermostSecretSettings)) {
+            problem("mattermostSecretSettings", message);
         }
     }
 
@@ -971,6 +1040,7 @@ export function validateStackConfig(
                       adPorts: f.adUrls.map((url) => portOf(url, url.startsWith("ldaps:") ? 636 : 389)),
                       elkPort: f.elkEndpoint ? portOf(f.elkEndpoint, 443) : undefined,
                       pushHost: push ? { address: push.hostIsAddress ? push.host : undefined } : undefined,
+                      smtpPort: settings ? smtpDestination(settings, problem) : undefined,
                   },
                   problem,
               )
@@ -1031,6 +1101,7 @@ export function validateStackConfig(
                 version: formatVersion(version),
                 licensed: f.mattermostLicensed,
                 ssoMode: f.ssoMode,
+                secretSettings: Object.keys(f.mattermostSecretSettings).sort(),
                 settings: applyOverrides(settings, [
                     { section: "ServiceSettings", key: "SiteURL", value: siteUrl },
                     ...fileStorageSettings(fileStorage, f.namespace),

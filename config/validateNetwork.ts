@@ -22,6 +22,8 @@ export interface NetworkSettings {
     readonly activeDirectory?: Egress;
     readonly elk?: Egress;
     readonly pushHost?: Egress;
+    /** The SMTP server Mattermost sends e-mail through. */
+    readonly smtp?: Egress;
 }
 
 export const networkFieldSchemas = {
@@ -35,6 +37,7 @@ export const networkFieldSchemas = {
     adCidrs: cidrList,
     elkCidrs: cidrList,
     pushHostCidrs: cidrList,
+    smtpCidrs: cidrList,
 };
 
 type NetworkFields = { [K in keyof typeof networkFieldSchemas]: z.output<(typeof networkFieldSchemas)[K]> };
@@ -47,6 +50,8 @@ export interface Destinations {
     readonly elkPort?: number;
     /** The push host, when it is an address rather than a name. */
     readonly pushHost?: { readonly address?: string };
+    /** Where Mattermost's SMTP server listens, when it is outside the pod. */
+    readonly smtpPort?: number;
 }
 
 /** The port of `host:port` or of a URL, or the fallback. */
@@ -128,5 +133,11 @@ export function validateNetwork(
         pushHost: destinations.pushHost
             ? egress(required("pushHostCidrs", pushHostCidrs, "Mattermost reaches the push VM", "10.54.0.7/32"), [443])
             : undefined,
+        smtp:
+            destinations.smtpPort !== undefined
+                ? egress(required("smtpCidrs", f.smtpCidrs, "Mattermost reaches its SMTP server", "10.55.0.25/32"), [
+                      destinations.smtpPort,
+                  ])
+                : undefined,
     };
 }

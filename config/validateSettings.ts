@@ -133,6 +133,56 @@ export const weakeningRules: readonly WeakeningRule[] = [
     },
 ];
 
+/**
+ * Secrets the program makes or takes from keys of its own; set in mattermostSecretSettings they would
+ * fight it.
+ */
+const programSecretSettings: Readonly<Record<string, string>> = {
+    "GitLabSettings.Secret": "it is the realm's mattermost client secret, which the program generates",
+    "OpenIdSettings.Secret": "it is the realm's mattermost client secret, which the program generates",
+    "FileSettings.AmazonS3SecretAccessKey": "set it with: pulumi config set --secret s3SecretAccessKey",
+};
+
+/** How one setting is set in mattermostSecretSettings, for the messages. */
+export function secretSettingCommand(path: string): string {
+    return `pulumi config set --secret --path 'mattermostSecretSettings["${path}"]' <value>`;
+}
+
+/** Why `written` cannot be set in mattermostSecretSettings, or undefined when it can; values never shown. */
+function secretSettingProblem(release: ReleaseSettings, written: string): string | undefined {
+    const [section = "", key = "", ...rest] = written.split(".");
+    const setting = rest.length === 0 ? settingSpelledAs(release, section, key) : undefined;
+    if (!setting) {
+        return `"${written}" is not a setting of this Mattermost release (${release.source}). Name it Section.Key as Mattermost spells it, e.g. EmailSettings.SMTPPassword`;
+    }
+    const path = `${setting.section}.${setting.key}`;
+    if (written !== path) {
+        return `"${written}" is spelt ${path} by Mattermost. Write it that way, so that every reader of the stack file sees the setting Mattermost will`;
+    }
+    const why = derivedSettings[path] ?? programSecretSettings[path];
+    if (why) {
+        return `"${path}" cannot be set: ${why}`;
+    }
+    if (!secretsWithin(path).includes(path) && !isSecretSetting(path)) {
+        return `"${path}" is no secret, and would be hidden from every review of the stack. Set it in mattermostSettings instead`;
+    }
+    if (setting.kind !== "string") {
+        return `"${path}" is not a text setting (it is of kind ${setting.kind}), so it cannot be carried here`;
+    }
+    return undefined;
+}
+
+/**
+ * @param release the settings of the release the stack pins
+ * @param values mattermostSecretSettings: `Section.Key` to its (secret) value
+ * @returns what is wrong with its names, each message naming the setting and the fix, never a value
+ */
+export function secretSettingsProblems(release: ReleaseSettings, values: Readonly<Record<string, string>>): string[] {
+    return Object.keys(values)
+        .map((written) => secretSettingProblem(release, written))
+        .filter((problem): problem is string => problem !== undefined);
+}
+
 /** A problem and the stack key it is fixed in (`base` for config/mattermost/config.json itself). */
 export interface SettingsProblem {
     readonly key: "mattermostSettings" | "mattermostWeakerSettings" | "base";
@@ -164,8 +214,11 @@ function overrideProblem(release: ReleaseSettings, override: ParsedOverride): st
     if (secrets.length > 0 && !scalar) {
         return `${written} holds secrets (${secrets.join(", ")}) and would land in a ConfigMap in plain text. Remove it from mattermostSettings: this program carries no secret of Mattermost's in a ConfigMap`;
     }
+    if (path in programSecretSettings) {
+        return `${written} cannot be overridden: ${programSecretSettings[path]}`;
+    }
     if (secrets.length > 0 || isSecretSetting(path)) {
-        return `${written} is a secret and would land in a ConfigMap in plain text. Remove it from mattermostSettings; secret settings are generated or built by the program and kept in a Secret`;
+        return `${written} is a secret and would land in a ConfigMap in plain text. Remove it from mattermostSettings and set it encrypted in mattermostSecretSettings instead, which goes into a Secret: ${secretSettingCommand(path)}`;
     }
     if (written !== path) {
         return `${written} is spelt ${path} by Mattermost. Write it that way, so that every check here and every reader of the stack file sees the setting Mattermost will`;

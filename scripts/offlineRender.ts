@@ -9,7 +9,7 @@
  *                              copied to it (staged/) and the commands run on it (commands/); with
  *                              plugins or web-client text, the image's Dockerfile and inputs
  *                              (mattermost-image/)
- *   resources.json   every resource: type, name, parent, dependencies, inputs
+ *   resources.json   every resource: type, name, parent, dependencies, protection, inputs
  *   outputs.json     the stack outputs, secret ones as {"secret": <placeholder>}
  */
 import { createHash } from "node:crypto";
@@ -65,6 +65,17 @@ interface StackFile {
     readonly config?: Record<string, unknown>;
 }
 
+function isEncrypted(value: unknown): boolean {
+    return value !== null && typeof value === "object" && "secure" in value;
+}
+
+/** A map with at least one encrypted value. */
+function isEncryptedMap(value: unknown): value is Record<string, unknown> {
+    return (
+        value !== null && typeof value === "object" && !Array.isArray(value) && Object.values(value).some(isEncrypted)
+    );
+}
+
 /** Stack config as Pulumi hands it to a program: `project:key` to text; `secure:` values as placeholders. */
 export function readStackConfig(file: string): { values: Record<string, string>; secretKeys: string[] } {
     if (!fs.existsSync(file)) {
@@ -82,8 +93,22 @@ export function readStackConfig(file: string): { values: Record<string, string>;
     const secretKeys: string[] = [];
     for (const [rawKey, value] of Object.entries(parsed.config ?? {})) {
         const key = rawKey.includes(":") ? rawKey : `${projectName}:${rawKey}`;
-        if (value !== null && typeof value === "object" && "secure" in value) {
-            values[key] = placeholder(key.split(":")[1] ?? key);
+        const name = key.split(":")[1] ?? key;
+        if (isEncrypted(value)) {
+            values[key] = placeholder(name);
+            secretKeys.push(key);
+        } else if (isEncryptedMap(value)) {
+            // As the CLI does (`pulumi config set --secret --path`): the map's key counts as secret, so a
+            // value beside the encrypted ones would be taken for a secret while it sits readable in the file.
+            const plain = Object.keys(value).find((entry) => !isEncrypted(value[entry]));
+            if (plain !== undefined) {
+                throw new RenderConfigError(
+                    `${key}: "${plain}" is stored in plain text beside encrypted values. Set it encrypted: pulumi config set --secret --path '${name}["${plain}"]' <value>`,
+                );
+            }
+            values[key] = JSON.stringify(
+                Object.fromEntries(Object.keys(value).map((entry) => [entry, placeholder(`${name}.${entry}`)])),
+            );
             secretKeys.push(key);
         } else {
             values[key] = typeof value === "string" ? value : JSON.stringify(value);
@@ -147,6 +172,8 @@ interface RecordedResource {
     parent?: string;
     dependencies: string[];
     custom: boolean;
+    /** Set only where true: `pulumi up` refuses to delete or replace the resource. */
+    protect?: true;
     inputs: Record<string, unknown>;
     state: Record<string, unknown>;
 }
@@ -357,6 +384,7 @@ export async function renderStack(options: RenderOptions): Promise<RenderResult>
             custom: request.getCustom(),
             parent: request.getParent() || undefined,
             dependencies: [...request.getDependenciesList()].sort(),
+            ...(request.getProtect() ? { protect: true as const } : {}),
             inputs: {},
             state: {},
         });
@@ -412,11 +440,12 @@ export async function renderStack(options: RenderOptions): Promise<RenderResult>
                 JSON.parse(
                     stableJson(
                         resources
-                            .map(({ type, name, parent, dependencies, inputs }) => ({
+                            .map(({ type, name, parent, dependencies, protect, inputs }) => ({
                                 type,
                                 name,
                                 parent,
                                 dependencies,
+                                protect,
                                 inputs,
                             }))
                             .sort((a, b) => (`${a.type}::${a.name}` < `${b.type}::${b.name}` ? -1 : 1)),
@@ -462,4 +491,5 @@ interface RegisterRequest {
     getParent(): string;
     getCustom(): boolean;
     getDependenciesList(): string[];
+    getProtect(): boolean;
 }

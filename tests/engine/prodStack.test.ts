@@ -8,7 +8,7 @@
 import { ClusterInfo, up as clusterUp } from "../../scripts/cluster";
 import { prepareLocalStack, prodTestSecrets } from "../../scripts/localStack";
 import { renderStack } from "../helpers/render";
-import { compareWithRender, stateResources } from "./helpers/deployed";
+import { compareWithRender, stateResources, urnName } from "./helpers/deployed";
 import { Kube } from "./helpers/kube";
 import { Workspace, workspace } from "./helpers/pulumiCli";
 import * as fs from "node:fs";
@@ -77,7 +77,24 @@ it("refreshes without drift, and applies a changed setting", () => {
     expect(up.output).toMatch(/~ \d+ updated/);
 });
 
-it("destroys every object it made, and leaves the namespace it did not make", async () => {
+it("keeps what must not rotate: protected in the state, a replace of the at-rest key refused", () => {
+    const rendered = renderStack(stack, path.join(ws.dir, `Pulumi.${stack}.yaml`));
+    const lastingInRender = rendered.resources.filter((resource) => resource.protect).map((resource) => resource.name);
+    const protectedInState = stateResources(ws, stack).filter((resource) => resource.protect);
+    expect(protectedInState.map((resource) => urnName(resource.urn)).sort()).toEqual(lastingInRender.sort());
+    expect(lastingInRender).toEqual(expect.arrayContaining(["mattermost-at-rest-encrypt-key"]));
+    const atRestKey = protectedInState.find((resource) => urnName(resource.urn) === "mattermost-at-rest-encrypt-key")!;
+    // What a rename without an alias or a changed input would lead to: a new key in place of the old.
+    const replace = ws.pulumi(["preview", "--replace", atRestKey.urn]);
+    expect(replace.status).not.toBe(0);
+    expect(replace.output).toMatch(/protect/i);
+});
+
+it("destroys every object it made once unprotected, and leaves the namespace it did not make", async () => {
+    const refused = ws.pulumi(["destroy", "--yes"], { timeoutMs: 900_000 });
+    expect(refused.status).not.toBe(0);
+    expect(refused.output).toMatch(/protect/i);
+    ws.pulumiOk(["state", "unprotect", "--all", "--yes"]);
     ws.pulumiOk(["destroy", "--yes"], { timeoutMs: 900_000 });
     expect(await kube.get("v1", "Namespace", namespace)).toBeDefined();
     for (const kind of ["Deployment", "Service", "ConfigMap", "Secret", "NetworkPolicy"]) {

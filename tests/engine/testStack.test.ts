@@ -144,12 +144,17 @@ it("changes one Mattermost setting: the settings ConfigMap replaced, both Deploy
     const file = stackFile();
     fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace('"Chat (test)"', '"Chat (test, renamed)"'));
     const preview = JSON.parse(ws.pulumiOk(["preview", "--diff", "--json"]).stdout) as { steps: PreviewStep[] };
+    // Pulumi.yaml refreshes first (options.refresh: always): each resource read back is a "refresh" step.
     const changed = preview.steps
-        .filter((step) => step.op !== "same")
+        .filter((step) => step.op !== "same" && step.op !== "refresh")
         .map((step) => `${step.op} ${urnName(step.urn)}`)
         .sort();
     // A preview shows a replacement as one "replace" step (`up` carries it out as create, then delete).
     expect(changed).toEqual(["replace mattermost-settings", "update mattermost-1", "update mattermost-2"]);
+    // The refresh is what renews a certificate in its window without anyone asking for it.
+    expect(preview.steps.filter((step) => step.op === "refresh").map((step) => urnName(step.urn))).toContain(
+        "mattermost-s3-server-certificate",
+    );
     ws.pulumiOk(["up", "--yes"]);
     await expectBackupRolledOutFirst();
 });

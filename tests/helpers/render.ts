@@ -22,6 +22,8 @@ export interface RenderedResource {
     readonly name: string;
     readonly parent?: string;
     readonly dependencies: string[];
+    /** Only where `pulumi up` must refuse to delete or replace it. */
+    readonly protect?: true;
     readonly inputs: Record<string, any>;
 }
 
@@ -54,6 +56,22 @@ export function renderStack(stack: string, stackFile?: string): Rendered {
         outputs: JSON.parse(read("outputs.json")) as Record<string, unknown>,
         file: read,
     };
+}
+
+/** A stack rendered with its stack file changed by `edit` (the file's `config:` map), as the user would. */
+export function renderVariant(stack: "test" | "prod", edit: (config: Record<string, unknown>) => void): Rendered {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `variant-${stack}-`));
+    const file = path.join(dir, `Pulumi.${stack}.yaml`);
+    const document = yaml.parse(fs.readFileSync(path.join(projectDir, `Pulumi.${stack}.yaml`), "utf8")) as {
+        config: Record<string, unknown>;
+    };
+    edit(document.config);
+    fs.writeFileSync(file, yaml.stringify(document));
+    try {
+        return renderStack(stack, file);
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
 }
 
 /** Every file below a directory, relative paths, sorted. */

@@ -46,8 +46,16 @@ export function completeStackConfig(stack: "test" | "prod"): { raw: Record<strin
             .filter(([, declaration]) => "secret" in declaration && declaration.secret)
             .map(([key]) => key),
     );
+    // A license only where the stack says it is licensed (Team Edition takes none).
+    if (raw.mattermostLicensed !== "true") {
+        secretKeys.delete("mattermostLicense");
+    }
     for (const key of secretKeys) {
-        raw[key] = `secret value of ${key}`;
+        // A map of secrets holds them by name: the SMTP password, as an operator would set first.
+        raw[key] =
+            configKeys[key as keyof typeof configKeys].type === "map"
+                ? JSON.stringify({ "EmailSettings.SMTPPassword": `secret value of ${key}` })
+                : `secret value of ${key}`;
     }
     return { raw, secretKeys };
 }

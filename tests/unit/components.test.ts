@@ -295,6 +295,7 @@ describe("Keycloak", () => {
             },
             realm: '{"realm":"mattermost"}\n',
             hasTestUsers: false,
+            production: false,
         };
         const trustBundle = new TrustBundle("kc-trust", { namespace: "chat", certificates: ["CA"] });
         new Keycloak("kc-one", { ...args, replicas: 1 });

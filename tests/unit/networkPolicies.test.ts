@@ -4,8 +4,9 @@
  * over every pair of workloads and ports and every configured outside address: exactly the design's
  * flows pass.
  */
+import * as fs from "node:fs";
 import ipaddr from "ipaddr.js";
-import { renderBothStacks, type Rendered } from "../helpers/render";
+import { renderBothStacks, renderVariant, type Rendered } from "../helpers/render";
 
 const stacks: Record<string, Rendered> = renderBothStacks();
 
@@ -124,7 +125,7 @@ function allowedFlows(rendered: Rendered, outside: Record<string, string>, route
     const policies = rendered.manifests.filter((manifest) => manifest.kind === "NetworkPolicy") as unknown as Policy[];
     const pods = workloads(rendered);
     const podEndpoints: Endpoint[] = pods.map((pod) => ({ name: pod.name, labels: pod.labels }));
-    const outsidePorts = [443, 5432, 636, 389, 9200, 80];
+    const outsidePorts = [443, 5432, 636, 389, 9200, 80, 25, 587];
     const destinations: [Endpoint, number][] = [
         ...pods.flatMap((pod) =>
             pod.ports.map((port) => [{ name: pod.name, labels: pod.labels }, port] as [Endpoint, number]),
@@ -268,4 +269,25 @@ describe("network policies of the prod stack", () => {
             dnsReachable(stacks.prod, "openshift-dns", { "dns.operator.openshift.io/daemonset-node-resolver": "" }),
         ).toEqual([]);
     });
+});
+
+describe("network policies with an SMTP server", () => {
+    it("let the pair, and nothing else, reach it at its port", () => {
+        const rendered = renderVariant("test", (config) => {
+            config["mattermost:mattermostSettings"] = [
+                'EmailSettings.SMTPServer="smtp.corp.example.com"',
+                'EmailSettings.SMTPPort="587"',
+            ];
+            config["mattermost:smtpCidrs"] = ["10.55.0.25/32"];
+        });
+        try {
+            const router: Endpoint = { name: "router", labels: {}, namespaceLabels: { none: "" } };
+            const toSmtp = allowedFlows(rendered, { smtp: "10.55.0.25" }, router).filter((flow) =>
+                flow.includes("-> smtp:"),
+            );
+            expect(toSmtp).toEqual(["mattermost-1 -> smtp:587", "mattermost-2 -> smtp:587"]);
+        } finally {
+            fs.rmSync(rendered.dir, { recursive: true, force: true });
+        }
+    }, 60000);
 });

@@ -160,6 +160,7 @@ describe("PushProxyHost", () => {
         };
         host = new PushProxyHost("push-host", {
             settings,
+            production: false,
             secrets: {
                 sshPrivateKey: pulumi.secret(secret),
                 appleCertificate: pulumi.secret("apple-certificate-pem"),

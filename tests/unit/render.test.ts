@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "yaml";
 import { RenderConfigError, renderStack as renderInProcess } from "../../scripts/offlineRender";
-import { listFiles, projectDir, renderBothStacks, renderStack, type Rendered } from "../helpers/render";
+import { listFiles, projectDir, renderBothStacks, renderStack, renderVariant, type Rendered } from "../helpers/render";
 
 const stacks: Record<string, Rendered> = renderBothStacks();
 
@@ -153,6 +153,23 @@ describe("stack shapes", () => {
         );
     });
 
+    it("protects in prod, and only there, what must never rotate by accident", () => {
+        const protectedIn = (stack: "test" | "prod") =>
+            stacks[stack].resources
+                .filter((resource) => resource.protect)
+                .map((resource) => resource.name)
+                .sort();
+        expect(protectedIn("prod")).toEqual([
+            "keycloak-client-secret",
+            "keycloak-deprovision-client-secret",
+            "mattermost-at-rest-encrypt-key",
+            "mattermost-public-link-salt",
+            "push-host-ca-key",
+            "push-host-prefix",
+        ]);
+        expect(protectedIn("test")).toEqual([]);
+    });
+
     it("runs an in-cluster PostgreSQL only in the test stack", () => {
         expect(kinds(stacks.test)).toContain("Deployment/mattermost-postgres");
         expect(kinds(stacks.prod)).not.toContain("Deployment/mattermost-postgres");
@@ -205,22 +222,6 @@ describe("stack shapes", () => {
     });
 });
 
-/** The test stack rendered with one change to its stack file. */
-function renderVariant(edit: (config: Record<string, unknown>) => void): Rendered {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "variant-"));
-    const file = path.join(dir, "Pulumi.test.yaml");
-    const document = yaml.parse(fs.readFileSync(path.join(projectDir, "Pulumi.test.yaml"), "utf8")) as {
-        config: Record<string, unknown>;
-    };
-    edit(document.config);
-    fs.writeFileSync(file, yaml.stringify(document));
-    try {
-        return renderStack("test", file);
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
-}
-
 describe("rollouts", () => {
     function podTemplate(rendered: Rendered, name: string): string {
         const found = rendered.manifests.find(
@@ -243,6 +244,12 @@ describe("rollouts", () => {
             },
         ],
         [
+            "a secret setting (Secret)",
+            (config) => {
+                config["mattermost:mattermostSecretSettings"] = { "EmailSettings.SMTPPassword": { secure: "v1:x" } };
+            },
+        ],
+        [
             "a trusted CA (trust bundle)",
             (config) => {
                 const prod = yaml.parse(fs.readFileSync(path.join(projectDir, "Pulumi.prod.yaml"), "utf8")) as {
@@ -255,7 +262,7 @@ describe("rollouts", () => {
         "changes both pod templates when %s changes",
         (_what, edit) => {
             const base = stacks.test;
-            const changed = renderVariant(edit);
+            const changed = renderVariant("test", edit);
             try {
                 for (const name of ["mattermost-1", "mattermost-2"]) {
                     expect(podTemplate(changed, name)).not.toBe(podTemplate(base, name));
@@ -290,7 +297,7 @@ describe("the image a stack bakes plugins into", () => {
             sha256: "a".repeat(64),
             signatureSha256: "b".repeat(64),
         };
-        const rendered = renderVariant((config) => {
+        const rendered = renderVariant("test", (config) => {
             config["mattermost:mattermostPlugins"] = [plugin];
         });
         try {
@@ -312,6 +319,48 @@ describe("the image a stack bakes plugins into", () => {
         for (const stack of ["test", "prod"]) {
             expect(listFiles(stacks[stack].dir).filter((file) => file.includes("mattermost-image"))).toEqual([]);
         }
+    }, 60000);
+});
+
+describe("secret Mattermost settings", () => {
+    it("reach the pair from its Secret, by the name Mattermost reads, and no ConfigMap", () => {
+        const changed = renderVariant("test", (config) => {
+            config["mattermost:mattermostSettings"] = ["EmailSettings.EnableSMTPAuth=true"];
+            config["mattermost:mattermostSecretSettings"] = {
+                "EmailSettings.SMTPPassword": { secure: "v1:x" },
+                "ElasticsearchSettings.Password": { secure: "v1:y" },
+            };
+        });
+        try {
+            const pairSecret = changed.manifests.find(
+                (m) =>
+                    m.kind === "Secret" &&
+                    String((m.metadata as { name: string }).name).startsWith("mattermost-secrets"),
+            ) as { stringData: Record<string, string> };
+            expect(pairSecret.stringData).toMatchObject({
+                MM_EMAILSETTINGS_SMTPPASSWORD: "<secret:mattermostSecretSettings.EmailSettings.SMTPPassword>",
+                MM_ELASTICSEARCHSETTINGS_PASSWORD: "<secret:mattermostSecretSettings.ElasticsearchSettings.Password>",
+            });
+            const configMaps = JSON.stringify(changed.manifests.filter((m) => m.kind === "ConfigMap"));
+            expect(configMaps).toContain("MM_EMAILSETTINGS_ENABLESMTPAUTH");
+            expect(configMaps).not.toContain("SMTPPASSWORD");
+            expect(configMaps).not.toContain("mattermostSecretSettings");
+        } finally {
+            fs.rmSync(changed.dir, { recursive: true, force: true });
+        }
+    }, 60000);
+
+    it("refuse a value written in plain text beside encrypted ones", () => {
+        expect(() =>
+            renderVariant("test", (config) => {
+                config["mattermost:mattermostSecretSettings"] = {
+                    "EmailSettings.SMTPPassword": { secure: "v1:x" },
+                    "ElasticsearchSettings.Password": "hunter2",
+                };
+            }),
+        ).toThrow(
+            `mattermost:mattermostSecretSettings: "ElasticsearchSettings.Password" is stored in plain text beside encrypted values. Set it encrypted: pulumi config set --secret --path 'mattermostSecretSettings["ElasticsearchSettings.Password"]' <value>`,
+        );
     }, 60000);
 });
 

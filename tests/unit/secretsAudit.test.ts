@@ -35,12 +35,26 @@ const audited: Record<string, Audited> = {};
 
 beforeAll(() => {
     const valuesFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "audit-")), "values.json");
-    fs.writeFileSync(valuesFile, JSON.stringify(Object.fromEntries(secretKeys.map((key) => [key, valueOf(key)]))));
+    // A map of secrets gets its distinctive value under a name it takes: the SMTP password.
+    const given = (key: string) =>
+        configKeys[key as keyof typeof configKeys].type === "map"
+            ? JSON.stringify({ "EmailSettings.SMTPPassword": valueOf(key) })
+            : valueOf(key);
+    // The prod stack licensed, so that the license is audited too; Team Edition (test) takes none.
+    const licensedProd = path.join(path.dirname(valuesFile), "Pulumi.prod.yaml");
+    const prod = yaml.parse(fs.readFileSync(path.join(projectDir, "Pulumi.prod.yaml"), "utf8")) as {
+        config: Record<string, unknown>;
+    };
+    prod.config["mattermost:mattermostLicensed"] = true;
+    fs.writeFileSync(licensedProd, yaml.stringify(prod));
+    const stackFiles: Record<string, string[]> = { test: [], prod: [licensedProd] };
     for (const stack of ["test", "prod"]) {
+        const keys = secretKeys.filter((key) => stack === "prod" || key !== "mattermostLicense");
+        fs.writeFileSync(valuesFile, JSON.stringify(Object.fromEntries(keys.map((key) => [key, given(key)]))));
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), `audit-${stack}-`));
         const run = spawnSync(
             path.join(projectDir, "node_modules", ".bin", "tsx"),
-            ["tests/helpers/renderWithSecrets.ts", stack, dir, valuesFile],
+            ["tests/helpers/renderWithSecrets.ts", stack, dir, valuesFile, ...stackFiles[stack]],
             { cwd: projectDir, encoding: "utf8" },
         );
         if (run.status !== 0) {
@@ -72,6 +86,8 @@ describe.each(["test", "prod"])("the secrets audit of the %s stack", (stack) => 
                 "adBindPassword",
                 "elkPassword",
                 "s3SecretAccessKey",
+                "mattermostSecretSettings",
+                "mattermostLicense",
             ]) {
                 expect(secrets).toContain(valueOf(key));
             }

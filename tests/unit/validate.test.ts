@@ -100,7 +100,7 @@ describe("validateStackConfig", () => {
         [
             "a secret setting in plain text",
             { mattermostSettings: '["EmailSettings.SMTPPassword=hunter2"]' },
-            "mattermost:mattermostSettings: EmailSettings.SMTPPassword is a secret and would land in a ConfigMap in plain text. Remove it from mattermostSettings; secret settings are generated or built by the program and kept in a Secret.",
+            "mattermost:mattermostSettings: EmailSettings.SMTPPassword is a secret and would land in a ConfigMap in plain text. Remove it from mattermostSettings and set it encrypted in mattermostSecretSettings instead, which goes into a Secret: pulumi config set --secret --path 'mattermostSecretSettings[\"EmailSettings.SMTPPassword\"]' <value>.",
         ],
         [
             "a derived setting",

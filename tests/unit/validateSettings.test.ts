@@ -5,7 +5,12 @@
 import * as fs from "node:fs";
 import { derivedSettings, removedSettings } from "../../config/mattermostSettings";
 import { knownSetting, releaseSettings, secretSettings } from "../../config/mattermostSchema";
-import { startRules, validateMattermostSettings, weakeningRules } from "../../config/validateSettings";
+import {
+    secretSettingsProblems,
+    startRules,
+    validateMattermostSettings,
+    weakeningRules,
+} from "../../config/validateSettings";
 import { jsonText, releaseFile, readReleaseSettings, typesPackages } from "../../scripts/settingsSchema";
 
 const release = releaseSettings["11.6"];
@@ -142,6 +147,48 @@ describe("the Mattermost settings guard", () => {
         const bleve = ['BleveSettings.IndexDir="/var/bleve"'];
         expect(validateMattermostSettings(releaseSettings["10.11"], bleve, false, []).problems).toEqual([]);
         expect(messages(bleve)).toEqual([expect.stringContaining("is not a setting of this Mattermost release")]);
+    });
+});
+
+describe("the secret settings (mattermostSecretSettings)", () => {
+    const secretProblems = (...names: string[]) =>
+        secretSettingsProblems(release, Object.fromEntries(names.map((name) => [name, "value-not-shown"])));
+
+    it.each(["EmailSettings.SMTPPassword", "ElasticsearchSettings.Password", "LdapSettings.BindPassword"])(
+        "takes %s, which the server masks",
+        (name) => {
+            expect(secretProblems(name)).toEqual([]);
+        },
+    );
+
+    it("takes a key the server shows but that is one (an API key), by its name", () => {
+        expect(secretProblems("ServiceSettings.GoogleDeveloperKey")).toEqual([]);
+    });
+
+    it.each([
+        ["GitLabSettings.Secret", "cannot be set: it is the realm's mattermost client secret"],
+        ["OpenIdSettings.Secret", "cannot be set: it is the realm's mattermost client secret"],
+        ["FileSettings.AmazonS3SecretAccessKey", "pulumi config set --secret s3SecretAccessKey"],
+        ["SqlSettings.DataSource", "cannot be set: it is built from the database* keys"],
+        ["FileSettings.PublicLinkSalt", "cannot be set: the program generates it"],
+    ])("refuses %s, which the program sets itself", (name, expected) => {
+        expect(secretProblems(name)).toEqual([expect.stringContaining(expected)]);
+    });
+
+    it.each([
+        ["TeamSettings.SiteName", "is no secret"],
+        ["PluginSettings.Plugins", "is not a text setting"],
+        ["EmailSettings.SMTPPasswort", "is not a setting of this Mattermost release"],
+        ["EmailSettings.SMTPPassword.Extra", "is not a setting of this Mattermost release"],
+        ["EMAILSETTINGS.SMTPPASSWORD", "is spelt EmailSettings.SMTPPassword"],
+    ])("refuses %s", (name, expected) => {
+        expect(secretProblems(name)).toEqual([expect.stringContaining(expected)]);
+    });
+
+    it("never shows a value in what it says", () => {
+        const problems = secretProblems("TeamSettings.SiteName", "GitLabSettings.Secret", "Nope.Nope");
+        expect(problems).toHaveLength(3);
+        expect(problems.join(" ")).not.toContain("value-not-shown");
     });
 });
 

@@ -10,6 +10,7 @@ import type { Workspace } from "./pulumiCli";
 export interface StateResource {
     readonly urn: string;
     readonly type: string;
+    readonly protect?: boolean;
     readonly outputs?: Record<string, unknown>;
 }
 
