@@ -149,7 +149,10 @@ export function loadStackConfig(): StackConfig {
                     : settings.identity.database,
             adBindPassword: settings.identity.directory ? config.requireSecret("adBindPassword") : undefined,
         },
-        mattermostLicense: settings.mattermost.licensed ? config.requireSecret("mattermostLicense") : undefined,
+        mattermostLicense:
+            settings.mattermost.licensed && settings.mattermost.edition === "enterprise"
+                ? config.requireSecret("mattermostLicense")
+                : undefined,
         mattermostSecretSettings: secretSettingValues(config, settings.mattermost.secretSettings),
         mattermostAdminToken: settings.integrations.hasToken ? config.requireSecret("mattermostAdminToken") : undefined,
         push: settings.push && {

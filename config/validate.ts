@@ -634,7 +634,8 @@ export function validateStackConfig(
     }
 
     for (const [key, declaration] of Object.entries(configKeys) as [ConfigKeyName, ConfigKey][]) {
-        if (declaration.secret && raw[key] && !secretKeys.has(key)) {
+        // An empty map holds no secret, whether encrypted or not.
+        if (declaration.secret && raw[key] && raw[key] !== "{}" && !secretKeys.has(key)) {
             problem(
                 key,
                 declaration.type === "map"

@@ -29,6 +29,13 @@ function errorsOf(raw: RawConfig): readonly string[] {
 }
 
 describe("validateStackConfig", () => {
+    it("takes an empty map of secret settings written in plain text, and refuses one that holds a value", () => {
+        expect(validateStackConfig({ ...valid, mattermostSecretSettings: "{}" }).errors).toEqual([]);
+        expect(
+            validateStackConfig({ ...valid, mattermostSecretSettings: '{"EmailSettings.SMTPPassword":"x"}' }).errors,
+        ).toEqual([expect.stringContaining("mattermost:mattermostSecretSettings: is stored in plain text")]);
+    });
+
     it("accepts the valid base case with its defaults", () => {
         const result = validateStackConfig(valid);
         expect(result.errors).toEqual([]);
