@@ -150,6 +150,7 @@ const nginx = new NginxFailover(
         maxBodyBytes: config.nginx.maxBodyBytes,
         ingressClassName: config.ingress.className,
         ingressTlsSecretName: config.ingress.tlsSecretName,
+        edgeAnnotations: config.ingress.annotations,
         logShipping,
         pods: config.pods,
     },

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { edgeAnnotations, edgeTimeoutSeconds } from "../config/edge";
 import { nginxSyslog } from "../config/filebeat";
 import { guardArgs, guardLivenessProbe, guardScriptName, guardUpstreamFile, renderGuardScript } from "../config/guard";
 import { renderNginxConf } from "../config/nginx";
@@ -41,17 +42,19 @@ export interface NginxFailoverArgs {
     readonly keycloakPort: number;
     readonly dnsResolver: string;
     readonly maxBodyBytes: number;
-    /** Ingress only: the IngressClass and the TLS Secret for `hostname`. */
+    /** Ingress only: the IngressClass. */
     readonly ingressClassName?: string;
+    /** The Secret with `hostname`'s certificate: the Ingress's, or the Route's external certificate. */
     readonly ingressTlsSecretName?: string;
+    /** The stack's own annotations of the Ingress or Route, beside the program's. */
+    readonly edgeAnnotations?: Readonly<Record<string, string>>;
     /** Absent: logs stay on the console and no sidecar runs. */
     readonly logShipping?: LogShipping;
 }
 
 export const listenPort = 8080;
 export const healthPort = 8081;
-/** Above Mattermost's 60 s websocket ping and its 300 s request timeouts. */
-export const edgeTimeoutSeconds = 600;
+export { edgeTimeoutSeconds };
 /** The unprivileged nginx image's user; the guard runs as the same one, so it may signal nginx. */
 export const nginxUid = 101;
 /** A check a second and a small state: Node's own footprint is most of it. */
@@ -222,6 +225,9 @@ export class NginxFailover extends pulumi.ComponentResource {
         );
 
         if (args.platform === "openshift") {
+            const routerAccess = args.ingressTlsSecretName
+                ? this.routerReadsCertificate(name, args.namespace, args.ingressTlsSecretName, podLabels)
+                : [];
             new k8s.apiextensions.CustomResource(
                 `${name}-route`,
                 {
@@ -231,22 +237,23 @@ export class NginxFailover extends pulumi.ComponentResource {
                         name: "mattermost",
                         namespace: args.namespace,
                         labels: podLabels,
-                        annotations: {
-                            // Above Mattermost's 60 s websocket ping; the default 30 s would cut every socket.
-                            "haproxy.router.openshift.io/timeout": `${edgeTimeoutSeconds}s`,
-                            // The router appends by default; Mattermost and Keycloak must see one value.
-                            "haproxy.router.openshift.io/set-forwarded-headers": "replace",
-                        },
+                        annotations: edgeAnnotations("openshift", args.edgeAnnotations ?? {}),
                     },
                     spec: {
                         host: args.hostname,
                         to: { kind: "Service", name: this.service.metadata.name, weight: 100 },
                         port: { targetPort: "http" },
-                        tls: { termination: "edge", insecureEdgeTerminationPolicy: "Redirect" },
+                        tls: {
+                            termination: "edge",
+                            insecureEdgeTerminationPolicy: "Redirect",
+                            ...(args.ingressTlsSecretName
+                                ? { externalCertificate: { name: args.ingressTlsSecretName } }
+                                : {}),
+                        },
                         wildcardPolicy: "None",
                     },
                 },
-                { parent: this },
+                { parent: this, dependsOn: routerAccess },
             );
         } else {
             new k8s.networking.v1.Ingress(
@@ -256,15 +263,7 @@ export class NginxFailover extends pulumi.ComponentResource {
                         name: "mattermost",
                         namespace: args.namespace,
                         labels: podLabels,
-                        // Read by ingress-nginx, ignored by other controllers, whose own settings must allow
-                        // the same: idle timeouts above the websocket ping, and no body limit of their own
-                        // (0), since nginx behind them enforces the one derived from MaxFileSize.
-                        annotations: {
-                            "nginx.ingress.kubernetes.io/proxy-read-timeout": String(edgeTimeoutSeconds),
-                            "nginx.ingress.kubernetes.io/proxy-send-timeout": String(edgeTimeoutSeconds),
-                            "nginx.ingress.kubernetes.io/proxy-body-size": "0",
-                            "nginx.ingress.kubernetes.io/ssl-redirect": "true",
-                        },
+                        annotations: edgeAnnotations("kubernetes", args.edgeAnnotations ?? {}),
                     },
                     spec: {
                         ingressClassName: args.ingressClassName,
@@ -292,5 +291,43 @@ export class NginxFailover extends pulumi.ComponentResource {
         }
 
         this.registerOutputs({ serviceName: this.service.metadata.name, nginxConf: this.nginxConf });
+    }
+
+    /**
+     * The OpenShift router reads a Route's external certificate with its own service account, which may
+     * read that one Secret and nothing else of the namespace.
+     */
+    private routerReadsCertificate(
+        name: string,
+        namespace: pulumi.Input<string>,
+        secretName: string,
+        podLabels: Record<string, string>,
+    ): pulumi.Resource[] {
+        const roleName = "mattermost-router-certificate";
+        const role = new k8s.rbac.v1.Role(
+            `${name}-router-certificate`,
+            {
+                metadata: { name: roleName, namespace, labels: podLabels },
+                rules: [
+                    {
+                        apiGroups: [""],
+                        resources: ["secrets"],
+                        resourceNames: [secretName],
+                        verbs: ["get", "list", "watch"],
+                    },
+                ],
+            },
+            { parent: this },
+        );
+        const binding = new k8s.rbac.v1.RoleBinding(
+            `${name}-router-certificate`,
+            {
+                metadata: { name: roleName, namespace, labels: podLabels },
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: roleName },
+                subjects: [{ kind: "ServiceAccount", name: "router", namespace: "openshift-ingress" }],
+            },
+            { parent: this, dependsOn: [role] },
+        );
+        return [role, binding];
     }
 }

@@ -212,7 +212,13 @@ export const configKeys = {
         type: "string",
         default: "",
         description:
-            "Secret holding the TLS certificate for `hostname` (platform `kubernetes`); empty leaves TLS to the ingress controller's default certificate.",
+            "Secret (type `kubernetes.io/tls`, in the namespace) holding the TLS certificate for `hostname`: the Ingress's, or on OpenShift the Route's external certificate, which the router may then read (a Role for its service account, that one Secret only; OpenShift 4.14 on). cert-manager can keep it (`edgeAnnotations`). Empty leaves TLS to the ingress controller's or router's default certificate.",
+    },
+    edgeAnnotations: {
+        type: "map",
+        default: noSettings,
+        description:
+            "Annotations of the Ingress (or the OpenShift Route) beside the program's own, e.g. `cert-manager.io/cluster-issuer: letsencrypt` or another controller's timeouts and body size, which must allow what the program asks of ingress-nginx: idle connections of 600 s (websockets) and no body limit of its own. The program's annotations cannot be changed here.",
     },
     databaseMode: {
         type: "string",

@@ -219,10 +219,10 @@ export function mapList<T extends z.ZodType>(item: T, nameField: string) {
 }
 
 /**
- * A YAML map in the stack file of names to secret text. Its messages name entries, never show a value.
- * `example` is how one entry is set, for the message when the map is not one.
+ * A YAML map in the stack file of names to text, each value checked by `valueProblem` (a message, or
+ * undefined when the value will do); `notAMap` is what to say when the text is no map at all.
  */
-export function secretTextMap(example: string) {
+function mapOfText(notAMap: string, valueProblem: (name: string, value: unknown) => string | undefined) {
     return z.string().transform((text, context): Record<string, string> => {
         let parsed: unknown;
         try {
@@ -231,22 +231,40 @@ export function secretTextMap(example: string) {
             parsed = undefined;
         }
         if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-            context.addIssue({
-                code: "custom",
-                message: `is not a map of names to values. Set each entry on its own, encrypted, so that a review sees which are set: ${example}`,
-            });
+            context.addIssue({ code: "custom", message: notAMap });
             return z.NEVER;
         }
         for (const [name, value] of Object.entries(parsed)) {
-            if (typeof value !== "string" || value === "") {
-                context.addIssue({
-                    code: "custom",
-                    message: `"${name}" has no text as its value. Give it one: ${example.replace("<name>", name)}`,
-                });
+            const problem = valueProblem(name, value);
+            if (problem) {
+                context.addIssue({ code: "custom", message: problem });
             }
         }
         return parsed as Record<string, string>;
     });
+}
+
+/** A YAML map in the stack file of names to text; `example` is how one entry is set. */
+export function textMap(example: string) {
+    return mapOfText(`is not a map of names to text. Write it as a YAML map, e.g. ${example}`, (name, value) =>
+        typeof value === "string"
+            ? undefined
+            : `"${name}" is ${JSON.stringify(value)}, not text. Quote it, as Kubernetes takes text only`,
+    );
+}
+
+/**
+ * A YAML map in the stack file of names to secret text. Its messages name entries, never show a value.
+ * `example` is how one entry is set, with `<name>` where the entry's name goes.
+ */
+export function secretTextMap(example: string) {
+    return mapOfText(
+        `is not a map of names to values. Set each entry on its own, encrypted, so that a review sees which are set: ${example}`,
+        (name, value) =>
+            typeof value === "string" && value !== ""
+                ? undefined
+                : `"${name}" has no text as its value. Give it one: ${example.replace("<name>", name)}`,
+    );
 }
 
 export const stringList = listOf("strings, one `Section.Key=value` each");

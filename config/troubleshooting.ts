@@ -186,6 +186,27 @@ export const badInputs: readonly BadInput[] = [
             "mattermost:mattermostSettings: EmailSettings.SMTPPassword is a secret and would land in a ConfigMap in plain text. Remove it from mattermostSettings and set it encrypted in mattermostSecretSettings instead, which goes into a Secret: pulumi config set --secret --path 'mattermostSecretSettings[\"EmailSettings.SMTPPassword\"]' <value>.",
     },
     {
+        problem: "An edge annotation that changes one the chat needs",
+        base: "test",
+        change: { edgeAnnotations: '{"nginx.ingress.kubernetes.io/proxy-body-size":"1m"}' },
+        message:
+            'mattermost:edgeAnnotations: "nginx.ingress.kubernetes.io/proxy-body-size" is set by the program on the Ingress (to "0"), which the chat\'s websockets and uploads need. Remove it.',
+    },
+    {
+        problem: "An edge annotation whose name Kubernetes refuses",
+        base: "prod",
+        change: { edgeAnnotations: '{"cert-manager.io/cluster issuer":"company-ca"}' },
+        message:
+            'mattermost:edgeAnnotations: "cert-manager.io/cluster issuer" is not an annotation name Kubernetes takes: an optional DNS prefix and /, then up to 63 letters, digits, -, _ or ., e.g. cert-manager.io/cluster-issuer.',
+    },
+    {
+        problem: "An edge annotation that is not text",
+        base: "test",
+        change: { edgeAnnotations: '{"traefik.ingress.kubernetes.io/router.tls":true}' },
+        message:
+            'mattermost:edgeAnnotations: "traefik.ingress.kubernetes.io/router.tls" is true, not text. Quote it, as Kubernetes takes text only.',
+    },
+    {
         problem: "A licensed stack without its license",
         base: "prod",
         change: { mattermostLicensed: "true" },
@@ -235,6 +256,13 @@ export const badInputs: readonly BadInput[] = [
         change: { mattermostSecretSettings: '["EmailSettings.SMTPPassword=x"]' },
         message:
             "mattermost:mattermostSecretSettings: is not a map of names to values. Set each entry on its own, encrypted, so that a review sees which are set: pulumi config set --secret --path 'mattermostSecretSettings[\"<name>\"]' <value>.",
+    },
+    {
+        problem: "A secret setting without a value",
+        base: "test",
+        change: { mattermostSecretSettings: '{"EmailSettings.SMTPPassword":""}' },
+        message:
+            'mattermost:mattermostSecretSettings: "EmailSettings.SMTPPassword" has no text as its value. Give it one: pulumi config set --secret --path \'mattermostSecretSettings["EmailSettings.SMTPPassword"]\' <value>.',
     },
     {
         problem: "The secret settings in plain text",

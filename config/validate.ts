@@ -23,7 +23,9 @@ import {
     quantityValue,
     secretTextMap,
     stringList,
+    textMap,
 } from "./schemas";
+import { edgeAnnotationProblems } from "./edge";
 import { mattermostFileTarget } from "./filebeat";
 import { mattermostClientId, realmEndpoints } from "./realm";
 import { inClusterS3Endpoint } from "./s3";
@@ -166,7 +168,12 @@ export interface StackSettings {
         /** Largest request body, in bytes: Mattermost's FileSettings.MaxFileSize, so the two never disagree. */
         readonly maxBodyBytes: number;
     };
-    readonly ingress: { readonly className?: string; readonly tlsSecretName?: string };
+    readonly ingress: {
+        readonly className?: string;
+        readonly tlsSecretName?: string;
+        /** The stack's own annotations of the Ingress or Route. */
+        readonly annotations: Readonly<Record<string, string>>;
+    };
     readonly identity: IdentitySettings;
     readonly database: DatabaseSettings;
     /** PostgreSQL image: the in-cluster database, and pg_isready before Mattermost starts. */
@@ -303,6 +310,9 @@ const fieldSchemas = {
     }),
     ingressClassName: z.string(),
     ingressTlsSecretName: z.string(),
+    edgeAnnotations: textMap(
+        "pulumi config set --path 'edgeAnnotations[\"cert-manager.io/cluster-issuer\"]' letsencrypt",
+    ),
     databaseMode: oneOf(["external", "inCluster"]),
     databaseHost: z
         .string()
@@ -767,6 +777,11 @@ export function validateStackConfig(
         }
     }
 
+    if (has("platform", "edgeAnnotations")) {
+        for (const message of edgeAnnotationProblems(f.platform, f.edgeAnnotations)) {
+            problem("edgeAnnotations", message);
+        }
+    }
     if (release && has("mattermostSecretSettings")) {
         for (const message of secretSettingsProblems(release, f.mattermostSecretSettings)) {
             problem("mattermostSecretSettings", message);
@@ -1137,7 +1152,11 @@ export function validateStackConfig(
                         : "kube-dns.kube-system.svc.cluster.local"),
                 maxBodyBytes: settingValue(settings, "FileSettings.MaxFileSize") as number,
             },
-            ingress: { className: f.ingressClassName || undefined, tlsSecretName: f.ingressTlsSecretName || undefined },
+            ingress: {
+                className: f.ingressClassName || undefined,
+                tlsSecretName: f.ingressTlsSecretName || undefined,
+                annotations: f.edgeAnnotations,
+            },
             identity: {
                 image: pulled(f.keycloakImage),
                 applyImage: pulled(f.nodeImage),

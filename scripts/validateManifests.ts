@@ -40,6 +40,8 @@ const routeSchema = z.strictObject({
                 certificate: z.string().optional(),
                 key: z.string().optional(),
                 caCertificate: z.string().optional(),
+                // A Secret of the Route's namespace (OpenShift 4.14 on), instead of certificate and key.
+                externalCertificate: z.strictObject({ name: z.string().min(1) }).optional(),
             })
             .optional(),
         wildcardPolicy: z.enum(["None", "Subdomain"]).optional(),
@@ -91,4 +93,6 @@ async function main(): Promise<void> {
     process.exit(problems.length > 0 ? 1 : 0);
 }
 
-void main();
+if (require.main === module) {
+    void main();
+}

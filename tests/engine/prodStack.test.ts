@@ -15,6 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 const stack = "prod";
+const smtpPassword = "smtp-password-of-the-engine-test";
 const namespace = "mattermost";
 
 let cluster: ClusterInfo;
@@ -27,6 +28,18 @@ beforeAll(async () => {
     // The kubernetes provider in strict mode takes the cluster from KUBECONFIG and kubeContext only.
     ws = workspace({ stacks: [stack], extraEnv: { KUBECONFIG: cluster.kubeconfig } });
     await prepareLocalStack(stack, ws.dir, cluster, (args, input) => void ws.pulumiOk(args, { input }));
+    // Day-two keys, set with the commands the README gives: maps whose names hold dots and slashes, one of
+    // them of secrets, and the Route's own certificate.
+    ws.pulumiOk([
+        "config",
+        "set",
+        "--secret",
+        "--path",
+        `mattermostSecretSettings["EmailSettings.SMTPPassword"]`,
+        smtpPassword,
+    ]);
+    ws.pulumiOk(["config", "set", "--path", `edgeAnnotations["cert-manager.io/cluster-issuer"]`, "company-ca"]);
+    ws.pulumiOk(["config", "set", "ingressTlsSecretName", "chat-tls"]);
 }, 300_000);
 
 afterAll(() => ws?.cleanup());
@@ -36,9 +49,27 @@ it("deploys", () => {
     if (up.status !== 0) {
         throw new Error(`pulumi up of the prod stack exited ${up.status}:\n${up.output.slice(-6000)}`);
     }
-    for (const value of Object.values(prodTestSecrets)) {
+    for (const value of [...Object.values(prodTestSecrets), smtpPassword]) {
         expect(up.output).not.toContain(value);
     }
+});
+
+it("takes the day-two keys as the CLI wrote them: the secret setting, the annotation, the Route's certificate", async () => {
+    expect(fs.readFileSync(path.join(ws.dir, `Pulumi.${stack}.yaml`), "utf8")).not.toContain(smtpPassword);
+    const secrets = await kube.list("v1", "Secret", namespace);
+    const pairSecret = secrets.find((secret) => String(secret.metadata.name).startsWith("mattermost-secrets"));
+    const data = pairSecret?.data as Record<string, string>;
+    expect(Buffer.from(data.MM_EMAILSETTINGS_SMTPPASSWORD ?? "", "base64").toString()).toBe(smtpPassword);
+    const [route] = await kube.list("route.openshift.io/v1", "Route", namespace);
+    expect(route?.metadata.annotations).toMatchObject({ "cert-manager.io/cluster-issuer": "company-ca" });
+    expect((route?.spec as { tls: unknown }).tls).toMatchObject({ externalCertificate: { name: "chat-tls" } });
+    const binding = await kube.get(
+        "rbac.authorization.k8s.io/v1",
+        "RoleBinding",
+        "mattermost-router-certificate",
+        namespace,
+    );
+    expect(binding?.subjects).toEqual([{ kind: "ServiceAccount", name: "router", namespace: "openshift-ingress" }]);
 });
 
 it("creates every object of the offline render, the Route accepted by OpenShift's schema", async () => {

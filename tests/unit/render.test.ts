@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "yaml";
 import { RenderConfigError, renderStack as renderInProcess } from "../../scripts/offlineRender";
+import { validateManifest } from "../../scripts/validateManifests";
 import { listFiles, projectDir, renderBothStacks, renderStack, renderVariant, type Rendered } from "../helpers/render";
 
 const stacks: Record<string, Rendered> = renderBothStacks();
@@ -318,6 +319,67 @@ describe("the image a stack bakes plugins into", () => {
         }
         for (const stack of ["test", "prod"]) {
             expect(listFiles(stacks[stack].dir).filter((file) => file.includes("mattermost-image"))).toEqual([]);
+        }
+    }, 60000);
+});
+
+describe("the edge's annotations and certificate", () => {
+    const edgeOf = (rendered: Rendered, kind: string) =>
+        rendered.manifests.find((m) => m.kind === kind) as {
+            metadata: { annotations: Record<string, string> };
+            spec: Record<string, any>;
+        };
+
+    it("puts the stack's annotations on the Ingress beside the program's", () => {
+        const changed = renderVariant("test", (config) => {
+            config["mattermost:edgeAnnotations"] = { "cert-manager.io/cluster-issuer": "letsencrypt" };
+        });
+        try {
+            expect(edgeOf(changed, "Ingress").metadata.annotations).toEqual({
+                ...edgeOf(stacks.test, "Ingress").metadata.annotations,
+                "cert-manager.io/cluster-issuer": "letsencrypt",
+            });
+        } finally {
+            fs.rmSync(changed.dir, { recursive: true, force: true });
+        }
+    }, 60000);
+
+    it("gives the Route its own certificate from a Secret the router alone may read, valid for the Route API", async () => {
+        const changed = renderVariant("prod", (config) => {
+            config["mattermost:ingressTlsSecretName"] = "chat-tls";
+            config["mattermost:edgeAnnotations"] = { "cert-manager.io/cluster-issuer": "company-ca" };
+        });
+        try {
+            const route = edgeOf(changed, "Route");
+            expect(route.spec.tls).toEqual({
+                termination: "edge",
+                insecureEdgeTerminationPolicy: "Redirect",
+                externalCertificate: { name: "chat-tls" },
+            });
+            expect(route.metadata.annotations["cert-manager.io/cluster-issuer"]).toBe("company-ca");
+            const role = changed.manifests.find((m) => m.kind === "Role") as { rules: unknown };
+            expect(role.rules).toEqual([
+                {
+                    apiGroups: [""],
+                    resources: ["secrets"],
+                    resourceNames: ["chat-tls"],
+                    verbs: ["get", "list", "watch"],
+                },
+            ]);
+            const binding = changed.manifests.find(
+                (m) => m.kind === "RoleBinding" && (m.roleRef as { kind: string }).kind === "Role",
+            ) as {
+                subjects: unknown;
+            };
+            expect(binding.subjects).toEqual([
+                { kind: "ServiceAccount", name: "router", namespace: "openshift-ingress" },
+            ]);
+            expect(await validateManifest(route as never)).toEqual([]);
+            // Without the key, the router's default certificate, and no access to any Secret.
+            expect(edgeOf(stacks.prod, "Route").spec.tls).not.toHaveProperty("externalCertificate");
+            expect(stacks.prod.manifests.filter((m) => m.kind === "Role")).toEqual([]);
+        } finally {
+            fs.rmSync(changed.dir, { recursive: true, force: true });
         }
     }, 60000);
 });
