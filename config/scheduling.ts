@@ -28,14 +28,24 @@ const toleration = z
                     error: "a toleration's effect is NoSchedule, PreferNoSchedule or NoExecute",
                 })
                 .optional(),
+            // How long a pod stays on a node tainted NoExecute (node.kubernetes.io/unreachable and the like)
+            // before it is evicted; Kubernetes' default of 300 s for those two is often too long for a chat.
+            tolerationSeconds: z
+                .number({ error: "a toleration's tolerationSeconds is a whole number of seconds" })
+                .int({ error: "a toleration's tolerationSeconds is a whole number of seconds" })
+                .min(0, { error: "a toleration's tolerationSeconds is 0 or more" })
+                .optional(),
         },
-        { error: "a toleration is a map of key, operator, value and effect" },
+        { error: "a toleration is a map of key, operator, value, effect and tolerationSeconds" },
     )
     .refine((entry) => entry.operator === "Equal" || entry.value === undefined, {
         error: 'a toleration with operator "Exists" takes no value',
     })
     .refine((entry) => entry.operator === "Exists" || entry.key !== undefined, {
         error: 'a toleration with operator "Equal" needs a key',
+    })
+    .refine((entry) => entry.tolerationSeconds === undefined || entry.effect === "NoExecute", {
+        error: "a toleration with tolerationSeconds needs effect NoExecute (Kubernetes refuses it otherwise)",
     });
 
 const schedulingEntry = z.strictObject(
@@ -86,7 +96,7 @@ export const podSchedulingSchema = mapList(schedulingEntry, "pods").superRefine(
 /** What a piece's pods get, as the components put it into their pod specs. */
 export interface PodScheduling {
     readonly nodeSelector?: Readonly<Record<string, string>>;
-    readonly tolerations?: readonly Readonly<Record<string, string>>[];
+    readonly tolerations?: readonly Readonly<Record<string, string | number>>[];
     readonly priorityClassName?: string;
     readonly spread?: { readonly topologyKey: string; readonly whenUnsatisfiable: "DoNotSchedule" | "ScheduleAnyway" };
 }

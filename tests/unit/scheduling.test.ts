@@ -45,7 +45,10 @@ function podTemplates(rendered: Rendered): { group: SchedulingGroup; name: strin
 const settings = (group: SchedulingGroup) => ({
     pods: group,
     nodeSelector: { "example.com/pool": group },
-    tolerations: [{ key: "dedicated", operator: "Equal", value: group, effect: "NoSchedule" }],
+    tolerations: [
+        { key: "dedicated", operator: "Equal", value: group, effect: "NoSchedule" },
+        { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute", tolerationSeconds: 30 },
+    ],
     priorityClassName: `${group}-priority`,
     ...(group === "jobs" || group === "stores" ? {} : { spread: "zone" }),
 });
@@ -140,6 +143,17 @@ describe("podScheduling's checks", () => {
         [
             [{ pods: "nginx", tolerations: [{ key: "dedicated", operator: "Exists", value: "x" }] }],
             'mattermost:podScheduling: "nginx": a toleration with operator "Exists" takes no value.',
+        ],
+        [
+            [
+                {
+                    pods: "nginx",
+                    tolerations: [
+                        { key: "dedicated", operator: "Exists", effect: "NoSchedule", tolerationSeconds: 30 },
+                    ],
+                },
+            ],
+            'mattermost:podScheduling: "nginx": a toleration with tolerationSeconds needs effect NoExecute (Kubernetes refuses it otherwise).',
         ],
         [
             [{ pods: "nginx", nodeSelector: { "bad key!": "x" } }],
