@@ -133,16 +133,6 @@ export const weakeningRules: readonly WeakeningRule[] = [
     },
 ];
 
-/**
- * Secrets the program makes or takes from keys of its own; set in mattermostSecretSettings they would
- * fight it.
- */
-const programSecretSettings: Readonly<Record<string, string>> = {
-    "GitLabSettings.Secret": "it is the realm's mattermost client secret, which the program generates",
-    "OpenIdSettings.Secret": "it is the realm's mattermost client secret, which the program generates",
-    "FileSettings.AmazonS3SecretAccessKey": "set it with: pulumi config set --secret s3SecretAccessKey",
-};
-
 /** How one setting is set in mattermostSecretSettings, for the messages. */
 export function secretSettingCommand(path: string): string {
     return `pulumi config set --secret --path 'mattermostSecretSettings["${path}"]' <value>`;
@@ -159,7 +149,7 @@ function secretSettingProblem(release: ReleaseSettings, written: string): string
     if (written !== path) {
         return `"${written}" is spelt ${path} by Mattermost. Write it that way, so that every reader of the stack file sees the setting Mattermost will`;
     }
-    const why = derivedSettings[path] ?? programSecretSettings[path];
+    const why = derivedSettings[path];
     if (why) {
         return `"${path}" cannot be set: ${why}`;
     }
@@ -213,9 +203,6 @@ function overrideProblem(release: ReleaseSettings, override: ParsedOverride): st
     const scalar = !["map", "list", "struct", "structList", "json"].includes(setting.kind);
     if (secrets.length > 0 && !scalar) {
         return `${written} holds secrets (${secrets.join(", ")}) and would land in a ConfigMap in plain text. Remove it from mattermostSettings: this program carries no secret of Mattermost's in a ConfigMap`;
-    }
-    if (path in programSecretSettings) {
-        return `${written} cannot be overridden: ${programSecretSettings[path]}`;
     }
     if (secrets.length > 0 || isSecretSetting(path)) {
         return `${written} is a secret and would land in a ConfigMap in plain text. Remove it from mattermostSettings and set it encrypted in mattermostSecretSettings instead, which goes into a Secret: ${secretSettingCommand(path)}`;
