@@ -210,6 +210,7 @@ if (config.network) {
             settings: config.network,
             nginx: { selector: selectorLabels("nginx"), port: listenPort },
             mattermost: { selector: pairLabel, port: httpPort },
+            schemaMigration: pair.schemaMigrationSelector,
             keycloak: {
                 selector: selectorLabels("keycloak"),
                 port: keycloakHttpPort,
@@ -229,7 +230,8 @@ if (config.network) {
 export const url = config.siteUrl;
 export const namespaceName = namespace;
 export const mattermostEdition = config.mattermost.edition;
-export const mattermostVersion = config.mattermost.version;
+// Recorded once the new release's schema migration has completed.
+export const mattermostVersion = pair.schemaMigration.metadata.apply(() => config.mattermost.version);
 export const keycloakIssuer = realmEndpoints(config.siteUrl).issuer;
 export const keycloakDiscoveryUrl = realmEndpoints(config.siteUrl).discovery;
 export const trustBundlePem = trustBundle?.pem ?? "";

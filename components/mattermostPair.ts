@@ -21,6 +21,7 @@ import {
 import type { LogShipping } from "./logShipping";
 import type { TrustBundle } from "./trustBundle";
 import type { PodDefaults } from "../config/registry";
+import { schemaMigrationJob } from "./schemaMigration";
 
 export const mattermostPairType = "mattermost:k8s:MattermostPair";
 
@@ -84,6 +85,10 @@ export class MattermostPair extends pulumi.ComponentResource {
     /** Fixed Service names, for nginx's upstream block. */
     public readonly primaryServiceName: string;
     public readonly backupServiceName: string;
+    /** The Job that migrates the schema with the pair's image before either pod rolls. */
+    public readonly schemaMigration: k8s.batch.v1.Job;
+    /** Its pods' labels, for the network policy that lets them reach the database. */
+    public readonly schemaMigrationSelector: Readonly<Record<string, string>>;
 
     constructor(name: string, args: MattermostPairArgs, opts?: pulumi.ComponentResourceOptions) {
         super(mattermostPairType, name, {}, opts);
@@ -190,6 +195,39 @@ export class MattermostPair extends pulumi.ComponentResource {
             this,
         );
 
+        const databaseWait = {
+            name: "wait-for-database",
+            image: args.databaseWait.image,
+            command: ["sh", "-c", waitForDatabaseScript],
+            env: [
+                { name: "DATABASE_HOST", value: args.databaseWait.host },
+                { name: "DATABASE_PORT", value: String(args.databaseWait.port) },
+            ],
+            resources: containerResources({
+                requests: { cpu: "10m", memory: "16Mi" },
+                limits: { cpu: "100m", memory: "64Mi" },
+            }),
+            securityContext: restrictedContainerSecurity({ readOnlyRootFilesystem: true }),
+        };
+        const podSecurity = restrictedPodSecurity({
+            runAsUser: mattermostUid,
+            runAsGroup: mattermostUid,
+            fsGroup: mattermostUid,
+        });
+
+        const migrationName = `${name}-schema-migration`;
+        this.schemaMigrationSelector = selectorLabels(migrationName);
+        this.schemaMigration = schemaMigrationJob(migrationName, {
+            args,
+            settings: args.settings,
+            serviceAccountName: serviceAccount.metadata.name,
+            databaseWait,
+            podSecurity,
+            trust: { environment: trustEnvironment, mounts: trustMounts, volumes: trustVolumes },
+            parent: this,
+            dependsOn: podPrerequisites,
+        });
+
         const member = (index: 1 | 2, role: "primary" | "backup", dependsOn: pulumi.Resource[]): PairMember => {
             const memberName = memberNameOf(index);
             const podLabels = {
@@ -231,11 +269,7 @@ export class MattermostPair extends pulumi.ComponentResource {
                                 serviceAccountName: serviceAccount.metadata.name,
                                 ...sharedPodSpec(args.pods, "mattermost", pairLabel),
                                 automountServiceAccountToken: false,
-                                securityContext: restrictedPodSecurity({
-                                    runAsUser: mattermostUid,
-                                    runAsGroup: mattermostUid,
-                                    fsGroup: mattermostUid,
-                                }),
+                                securityContext: podSecurity,
                                 affinity: {
                                     podAntiAffinity: args.production
                                         ? { requiredDuringSchedulingIgnoredDuringExecution: [antiAffinityTerm] }
@@ -248,22 +282,7 @@ export class MattermostPair extends pulumi.ComponentResource {
                                 // Mattermost gives up after a few minutes without its database; waiting here
                                 // first keeps a slow database from turning into a crash loop. The wait runs
                                 // pg_isready from the PostgreSQL image: Mattermost's image has no shell.
-                                initContainers: [
-                                    {
-                                        name: "wait-for-database",
-                                        image: args.databaseWait.image,
-                                        command: ["sh", "-c", waitForDatabaseScript],
-                                        env: [
-                                            { name: "DATABASE_HOST", value: args.databaseWait.host },
-                                            { name: "DATABASE_PORT", value: String(args.databaseWait.port) },
-                                        ],
-                                        resources: containerResources({
-                                            requests: { cpu: "10m", memory: "16Mi" },
-                                            limits: { cpu: "100m", memory: "64Mi" },
-                                        }),
-                                        securityContext: restrictedContainerSecurity({ readOnlyRootFilesystem: true }),
-                                    },
-                                ],
+                                initContainers: [databaseWait],
                                 containers: [
                                     {
                                         name: "mattermost",
@@ -307,7 +326,8 @@ export class MattermostPair extends pulumi.ComponentResource {
                         },
                     },
                 },
-                { parent: this, dependsOn: [...podPrerequisites, ...dependsOn] },
+                // After the schema migration: the new release's server never starts on the old schema.
+                { parent: this, dependsOn: [...podPrerequisites, this.schemaMigration, ...dependsOn] },
             );
             const service = new k8s.core.v1.Service(
                 `${memberName}-service`,
@@ -325,7 +345,8 @@ export class MattermostPair extends pulumi.ComponentResource {
         };
 
         // Pulumi waits for a Deployment to be ready before it moves on to what depends on it, so the
-        // backup is updated and serving before the primary is touched: users are served throughout.
+        // backup is updated and serving before the primary is touched: users are served throughout,
+        // the primary on the old release over the migrated schema until its turn (config/upgrade.ts).
         this.backup = member(2, "backup", []);
         this.primary = member(1, "primary", [this.backup.deployment]);
 

@@ -19,6 +19,8 @@ export interface NetworkPoliciesArgs {
     readonly settings: NetworkSettings;
     readonly nginx: Workload;
     readonly mattermost: Workload;
+    /** The Job that migrates Mattermost's schema before the pair rolls: it reaches the database only. */
+    readonly schemaMigration: Selector;
     /** Keycloak; `clusterPorts` when its pods form a cluster (jgroups). */
     readonly keycloak: Workload & { readonly clusterPorts?: readonly number[] };
     /** The Job that applies the realm: it calls Keycloak's admin API. */
@@ -46,7 +48,7 @@ const outside = (egress: Egress): Rule => ({
 /**
  * Default deny for the namespace, then exactly the flows the design needs (DESIGN decision 9): the
  * router to nginx; nginx to the Mattermost pods and Keycloak; Mattermost to its database, S3, the push
- * VM and Keycloak's public URL; Keycloak to its database and the domain controllers; the shippers to
+ * VM and Keycloak's public URL; its schema migration to the database; Keycloak to its database and the domain controllers; the shippers to
  * ELK; DNS for everyone. Destinations outside the cluster are the CIDRs of the configuration.
  */
 export class NetworkPolicies extends pulumi.ComponentResource {
@@ -159,6 +161,10 @@ export class NetworkPolicies extends pulumi.ComponentResource {
             ],
         });
 
+        policy("mattermost-schema-migration", args.schemaMigration, {
+            egress: database(args.mattermostDatabase),
+        });
+
         const cluster = args.keycloak.clusterPorts ? [...args.keycloak.clusterPorts] : undefined;
         policy("keycloak", args.keycloak.selector, {
             ingress: [
@@ -189,14 +195,14 @@ export class NetworkPolicies extends pulumi.ComponentResource {
             });
         }
 
-        const stores: [string, Workload | undefined, Selector][] = [
-            ["mattermost-database", args.mattermostDatabase, args.mattermost.selector],
-            ["keycloak-database", args.keycloakDatabase, args.keycloak.selector],
-            ["mattermost-file-store", args.fileStore, args.mattermost.selector],
+        const stores: [string, Workload | undefined, Selector[]][] = [
+            ["mattermost-database", args.mattermostDatabase, [args.mattermost.selector, args.schemaMigration]],
+            ["keycloak-database", args.keycloakDatabase, [args.keycloak.selector]],
+            ["mattermost-file-store", args.fileStore, [args.mattermost.selector]],
         ];
-        for (const [storeName, store, client] of stores) {
+        for (const [storeName, store, clients] of stores) {
             if (store) {
-                policy(storeName, store.selector, { ingress: [{ peers: [pods(client)], ports: [store.port] }] });
+                policy(storeName, store.selector, { ingress: [{ peers: clients.map(pods), ports: [store.port] }] });
             }
         }
 

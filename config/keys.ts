@@ -155,7 +155,7 @@ export const configKeys = {
         type: "maps",
         default: [],
         description:
-            "Where each piece's pods may run, on top of the anti-affinity that keeps the pair's two pods (and nginx's) apart. One map per piece: `pods` (`mattermost`, `nginx`, `keycloak`, `jobs` for the realm and deprovisioning jobs, `stores` for a test stack's in-cluster PostgreSQL and S3), and any of `nodeSelector` (a map of node labels), `tolerations` (maps of `key`, `operator` `Equal` or `Exists`, `value`, `effect`, and with `NoExecute` `tolerationSeconds`, e.g. 30 on `node.kubernetes.io/unreachable` to leave a dead node sooner than the default 300 s), `priorityClassName` (an existing PriorityClass) and `spread` (`zone` or `node`: the piece's pods spread evenly, required in production, preferred otherwise; not for `jobs` and `stores`). Empty: the scheduler decides.",
+            "Where each piece's pods may run, on top of the anti-affinity that keeps the pair's two pods (and nginx's) apart. One map per piece: `pods` (`mattermost` for the pair and its schema migration Job, `nginx`, `keycloak`, `jobs` for the realm and deprovisioning jobs, `stores` for a test stack's in-cluster PostgreSQL and S3), and any of `nodeSelector` (a map of node labels), `tolerations` (maps of `key`, `operator` `Equal` or `Exists`, `value`, `effect`, and with `NoExecute` `tolerationSeconds`, e.g. 30 on `node.kubernetes.io/unreachable` to leave a dead node sooner than the default 300 s), `priorityClassName` (an existing PriorityClass) and `spread` (`zone` or `node`: the piece's pods spread evenly, required in production, preferred otherwise; not for `jobs` and `stores`). Empty: the scheduler decides.",
     },
     nginxReplicas: {
         type: "integer",

@@ -2,8 +2,9 @@
  * What the chat tests share: the test stack rendered, its secrets given values (StackSecrets), and the
  * real servers it runs, started from the render: PostgreSQL, SeaweedFS (the in-cluster S3 store) with a
  * certificate of a CA the test makes, and Mattermost (primary, and the backup when asked) trusting that
- * CA through the rendered trust bundle. The tests' own eyes and hands on Mattermost are its local-mode
- * socket (what `mmctl --local` uses in the pod) and a system-admin bot's token made through it.
+ * CA through the rendered trust bundle, after the rendered schema migration Job has run. The tests'
+ * own eyes and hands on Mattermost are its local-mode socket (what `mmctl --local` uses in the pod)
+ * and a system-admin bot's token made through it.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -11,6 +12,7 @@ import * as path from "node:path";
 import { makeCertificateAuthority, makeServerCertificate, type Issued } from "../helpers/certificates";
 import {
     prepareMattermostDatabase,
+    runSchemaMigration,
     startMattermost,
     type MattermostServer,
     type StartMattermostOptions,
@@ -119,6 +121,11 @@ export async function startChat(
         const postgres = await startPostgres();
         started.push(postgres);
         prepareMattermostDatabase(postgres, rendered, secrets);
+        // As in the cluster, where the pair's Deployments wait for the schema migration Job.
+        const migration = runSchemaMigration(rendered, secrets, { host: "127.0.0.1", port: postgres.port });
+        if (migration.status !== 0) {
+            throw new Error(`the schema migration exited ${migration.status}:\n${migration.output.slice(-4000)}`);
+        }
         const store = await startSeaweed({
             rendered,
             secrets,

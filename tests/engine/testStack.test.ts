@@ -188,6 +188,33 @@ function creation(object: KubeObject): number {
     return Date.parse(String(object.metadata.creationTimestamp));
 }
 
+it("upgrades Mattermost: the new image's schema migration completes before the backup's new ReplicaSet exists", async () => {
+    const file = stackFile();
+    const [current, next] = ["mattermost-team-edition:10.11.10", "mattermost-team-edition:10.11.11"];
+    expect(fs.readFileSync(file, "utf8")).toContain(current);
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(current, next));
+    ws.pulumiOk(["up", "--yes"]);
+    const migrations = (await kube.list("batch/v1", "Job", namespace)).filter((job) =>
+        job.metadata.name.startsWith("mattermost-schema-migration-"),
+    );
+    // The old Job replaced by the new one.
+    expect(migrations).toHaveLength(1);
+    const job = migrations[0];
+    const spec = job.spec as { template: { spec: { containers: { image: string }[] } } };
+    expect(spec.template.spec.containers[0]?.image).toBe(`mattermost/${next}`);
+    const completed = Date.parse(String((job.status as { completionTime?: string }).completionTime));
+    const backupSets = (await kube.list("apps/v1", "ReplicaSet", namespace)).filter((set) =>
+        (set.metadata.ownerReferences as { name: string }[] | undefined)?.some(
+            (owner) => owner.name === "mattermost-2",
+        ),
+    );
+    const newest = backupSets.sort((a, b) => creation(b) - creation(a))[0];
+    expect(creation(newest)).toBeGreaterThanOrEqual(completed);
+    await expectBackupRolledOutFirst();
+    const outputs = JSON.parse(ws.pulumiOk(["stack", "output", "--json"]).stdout) as Record<string, unknown>;
+    expect(outputs.mattermostVersion).toBe("10.11.11");
+});
+
 it("destroys every object it made", async () => {
     ws.pulumiOk(["destroy", "--yes"], { timeoutMs: 900_000 });
     expect(await kube.get("v1", "Namespace", namespace)).toBeUndefined();

@@ -6,7 +6,7 @@
  * MM_CONFIG. Only what cannot be the same outside a pod is rewritten, each rewrite named below. Ready
  * when the Deployment's own readiness probe path answers.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
@@ -52,7 +52,14 @@ export function mattermostEnvironment(
     deploymentName: string,
     secrets: SecretFiller,
 ): Record<string, string> {
-    const container = mattermostContainer(findDeployment(rendered.manifests, deploymentName));
+    return containerEnvironment(
+        rendered,
+        mattermostContainer(findDeployment(rendered.manifests, deploymentName)),
+        secrets,
+    );
+}
+
+function containerEnvironment(rendered: Rendered, container: Container, secrets: SecretFiller): Record<string, string> {
     const env: Record<string, string> = {};
     for (const source of (container.envFrom ?? []) as Manifest[]) {
         const data = source.configMapRef
@@ -62,7 +69,7 @@ export function mattermostEnvironment(
               : undefined;
         if (!data) {
             throw new Error(
-                `container mattermost: envFrom ${JSON.stringify(source)} is neither a ConfigMap nor a Secret`,
+                `container ${container.name}: envFrom ${JSON.stringify(source)} is neither a ConfigMap nor a Secret`,
             );
         }
         for (const [name, value] of Object.entries(data as Record<string, string>)) {
@@ -71,7 +78,7 @@ export function mattermostEnvironment(
     }
     for (const entry of container.env ?? []) {
         if (entry.valueFrom) {
-            throw new Error(`container mattermost: env ${entry.name} is not a literal value`);
+            throw new Error(`container ${container.name}: env ${entry.name} is not a literal value`);
         }
         env[entry.name] = entry.value ?? "";
     }
@@ -84,6 +91,59 @@ function rewritePostgresHost(dsn: string, host: string, port: number): string {
     url.hostname = host;
     url.port = String(port);
     return url.toString();
+}
+
+/** Rewrite: the database host and port, to the loopback PostgreSQL; user, password, database and parameters stay. */
+function rewriteDatabase(env: Record<string, string>, database: { host: string; port: number }): void {
+    for (const name of ["MM_CONFIG", "MM_SQLSETTINGS_DATASOURCE"]) {
+        if (env[name]?.startsWith("postgres")) {
+            env[name] = rewritePostgresHost(env[name], database.host, database.port);
+        }
+    }
+}
+
+/** Where the server's binary is in Mattermost's images; here, the build's. */
+const imageBinary = "/mattermost/bin/mattermost";
+
+export interface MigrationRun {
+    readonly status: number | null;
+    readonly output: string;
+}
+
+/**
+ * The rendered schema migration Job's container, run as the cluster runs it before the pair rolls: its
+ * command (the image's binary being the build's) with its environment, the database rewritten to the
+ * loopback PostgreSQL.
+ */
+export function runSchemaMigration(
+    rendered: Rendered,
+    secrets: SecretFiller,
+    database: { readonly host: string; readonly port: number },
+): MigrationRun {
+    const job: Manifest | undefined = rendered.manifests.find(
+        (m: Manifest) => m.kind === "Job" && String(m.metadata?.name).startsWith("mattermost-schema-migration-"),
+    );
+    const container = (job?.spec.template.spec.containers as Container[] | undefined)?.find(
+        (c) => c.name === "migrate",
+    );
+    const [binary, ...args] = container?.command ?? [];
+    if (!container || binary !== imageBinary) {
+        throw new Error(`the render has no schema migration Job running ${imageBinary}`);
+    }
+    const env = containerEnvironment(rendered, container, secrets);
+    rewriteDatabase(env, database);
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "schema-migration-"));
+    try {
+        const run = spawnSync(mattermostBuild().binary, args, {
+            cwd: home,
+            env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, ...env },
+            encoding: "utf8",
+            timeout: 300000,
+        });
+        return { status: run.status, output: `${run.stdout}${run.stderr}` };
+    } finally {
+        fs.rmSync(home, { recursive: true, force: true });
+    }
 }
 
 /**
@@ -239,13 +299,7 @@ export async function startMattermost(options: StartMattermostOptions): Promise<
     }
 
     const env = mattermostEnvironment(options.rendered, options.deployment, options.secrets);
-    // Rewrite: the database host and port, to the loopback PostgreSQL; user, password, database and
-    // parameters stay as rendered.
-    for (const name of ["MM_CONFIG", "MM_SQLSETTINGS_DATASOURCE"]) {
-        if (env[name]?.startsWith("postgres")) {
-            env[name] = rewritePostgresHost(env[name], options.database.host, options.database.port);
-        }
-    }
+    rewriteDatabase(env, options.database);
     // Rewrite: the listen address, to a free loopback port (a pod has its own network; here two servers
     // share one).
     const port = options.port ?? (await freePort());
