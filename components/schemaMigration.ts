@@ -58,7 +58,8 @@ export function schemaMigrationJob(name: string, from: SchemaMigrationArgs): k8s
     const sqlSettings = Object.entries(flattenSettings(from.settings))
         .filter(([variable]) => variable.startsWith("MM_SQLSETTINGS_"))
         .map(([variable, value]) => ({ name: variable, value }));
-    // The command writes nothing but its console output; /tmp is there for the Go runtime's scratch.
+    // Read-only root: as its code reads (migrateCmdF), the command's config store is the database and its
+    // logger the console, and it writes a file only with --save-plan. /tmp is scratch for anything else.
     const scratch = scratchVolumes({ tmp: { mountPath: "/tmp", sizeLimit: "64Mi" } });
     return new k8s.batch.v1.Job(
         name,
