@@ -346,7 +346,7 @@ export class MattermostPair extends pulumi.ComponentResource {
 
         // Pulumi waits for a Deployment to be ready before it moves on to what depends on it, so the
         // backup is updated and serving before the primary is touched: users are served throughout,
-        // the primary on the old release over the migrated schema until its turn (config/upgrade.ts).
+        // the primary on the old release over the migrated schema until its turn (docs/upgrades.md).
         this.backup = member(2, "backup", []);
         this.primary = member(1, "primary", [this.backup.deployment]);
 
