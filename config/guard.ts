@@ -13,7 +13,7 @@ export const guardScriptName = "failover-guard.js";
 export const deprovisionScriptName = "deprovision.js";
 export const realmApplyScriptName = "realm-apply.js";
 
-/** A self-contained program of scripts/ as one CommonJS file for Node 20, byte-identical for the same source. */
+/** A self-contained program of scripts/ as one CommonJS file for the Node image's release (22), byte-identical for the same source. */
 function transpiled(sourceName: string): string {
     const source = fs.readFileSync(path.join(__dirname, "..", "scripts", sourceName), "utf8");
     const output = ts.transpileModule(source, {

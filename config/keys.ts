@@ -149,7 +149,7 @@ export const configKeys = {
         type: "string",
         default: "",
         description:
-            "A registry every public image is pulled through, as `host[:port][/path]`: `node:20.19.4-alpine3.22` is then pulled as `<mirror>/docker.io/library/node:20.19.4-alpine3.22`, `quay.io/keycloak/keycloak:26.5.5` as `<mirror>/quay.io/keycloak/keycloak:26.5.5` (tags and digests kept), for Docker Hub, quay.io, docker.elastic.co, ghcr.io, registry.k8s.io and gcr.io; an image of any other registry, `customMattermostImage` among them, is pulled as named. Empty: each from its own registry.",
+            "A registry every public image is pulled through, as `host[:port][/path]`: `node:22.23.5-alpine` is then pulled as `<mirror>/docker.io/library/node:22.23.5-alpine`, `quay.io/keycloak/keycloak:26.5.5` as `<mirror>/quay.io/keycloak/keycloak:26.5.5` (tags and digests kept), for Docker Hub, quay.io, docker.elastic.co, ghcr.io, registry.k8s.io and gcr.io; an image of any other registry, `customMattermostImage` among them, is pulled as named. Empty: each from its own registry.",
     },
     podScheduling: {
         type: "maps",
@@ -189,9 +189,9 @@ export const configKeys = {
     },
     nodeImage: {
         type: "string",
-        default: "node:20.19.4-alpine3.22",
+        default: "node:22.23.5-alpine",
         description:
-            "Node.js image (a release tag; in production with its digest) that runs the failover guard beside nginx, the realm-apply job and the deprovisioning job (their programs come from ConfigMaps, so no image is built).",
+            "Node.js image (a Node 22 LTS release tag, the release the tests run these programs on; in production with its digest) that runs the failover guard beside nginx, the realm-apply job and the deprovisioning job (their programs come from ConfigMaps, so no image is built).",
     },
     nginxCpuRequest: { type: "string", default: "100m", description: "CPU request of each nginx pod." },
     nginxMemoryRequest: { type: "string", default: "64Mi", description: "Memory request of each nginx pod." },

@@ -121,7 +121,7 @@ export const badInputs: readonly BadInput[] = [
         change: {
             acceptTagOnlyImages: undefined,
             mattermostImage: `mattermost/mattermost-enterprise-edition:11.6.1@sha256:${exampleDigest}`,
-            nodeImage: `node:20.19.4-alpine3.22@sha256:${exampleDigest}`,
+            nodeImage: `node:22.23.5-alpine@sha256:${exampleDigest}`,
             postgresImage: `postgres:16.9-alpine3.22@sha256:${exampleDigest}`,
             keycloakImage: `quay.io/keycloak/keycloak:26.5.5@sha256:${exampleDigest}`,
             filebeatImage: `docker.elastic.co/beats/filebeat:8.19.4@sha256:${exampleDigest}`,

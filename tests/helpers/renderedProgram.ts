@@ -1,8 +1,8 @@
 /**
  * A rendered Job's or CronJob's Node program, run here as its pod runs it: the container's command, its
  * env and envFrom (secret values from the test, by the Secret's key), its ConfigMap volumes written out
- * at their mount paths. Two things differ from the pod, and the caller names them: the Node binary is this
- * machine's Node 20 (the pod's image is the pinned Node 20 image; no container runtime here), and URLs of
+ * at their mount paths. Two things differ from the pod, and the caller names them: the Node binary is the
+ * one on PATH (in CI, Node 22 from .ci/install-node, the release of the pod's image; no container runtime here), and URLs of
  * in-cluster Services, which the caller rewrites to loopback.
  */
 import { spawn } from "node:child_process";

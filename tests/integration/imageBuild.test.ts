@@ -121,7 +121,7 @@ function hello(overrides: Partial<PluginBundle> = {}): PluginBundle {
 function buildOf(plugins: PluginBundle[], replacements: CustomImageSettings["replacements"] = []): CustomImageSettings {
     return {
         baseImage: "mattermost/mattermost-team-edition:10.11.10",
-        nodeImage: "node:20.19.4-alpine3.22",
+        nodeImage: "node:22.23.5-alpine",
         plugins,
         replacements,
         recipe: "0".repeat(64),

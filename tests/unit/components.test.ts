@@ -289,7 +289,7 @@ describe("Keycloak", () => {
             namespace: "chat",
             siteUrl: "https://chat.example.com",
             image: "quay.io/keycloak/keycloak:26.5.5",
-            applyImage: "node:20.19.4-alpine3.22",
+            applyImage: "node:22.23.5-alpine",
             platform: "kubernetes" as const,
             resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } },
             database: {
@@ -371,7 +371,7 @@ describe("Keycloak", () => {
     it("applies the realm with the program beside it in the Node image, secrets from Secrets, never in the text", () => {
         const [job] = ofType(created("kc-two"), "kubernetes:batch/v1:Job");
         const [container] = job?.inputs.spec.template.spec.containers;
-        expect(container.image).toBe("node:20.19.4-alpine3.22");
+        expect(container.image).toBe("node:22.23.5-alpine");
         expect(container.command).toEqual(["node", "/opt/realm/realm-apply.js"]);
         expect(container.envFrom).toEqual([{ secretRef: { name: "kc-two-realm-secrets-auto" } }]);
         expect(container.env).toContainEqual({ name: "KEYCLOAK_URL", value: "http://keycloak:8080/auth" });
@@ -407,7 +407,7 @@ describe("NginxFailover", () => {
         namespace: "chat",
         hostname: "chat.example.com",
         image: "nginxinc/nginx-unprivileged:1.28.0",
-        guardImage: "node:20.19.4-alpine3.22",
+        guardImage: "node:22.23.5-alpine",
         replicas: 2,
         resources,
         primaryService: "mattermost-1",
@@ -490,7 +490,7 @@ describe("NginxFailover", () => {
         ]);
         const guard = pod.containers.find((container: { name: string }) => container.name === "failover-guard");
         expect(guard.command).toEqual(["node", "/etc/nginx/mattermost/failover-guard.js", ...upstreams, ...files]);
-        expect(guard.image).toBe("node:20.19.4-alpine3.22");
+        expect(guard.image).toBe("node:22.23.5-alpine");
         expect(guard.securityContext.readOnlyRootFilesystem).toBe(true);
         // The same runtime directory as nginx's: the pid file and the upstream file live there.
         const nginxTmp = pod.containers[0].volumeMounts.find(

@@ -31,7 +31,7 @@ function podSpecs(rendered: Rendered): [string, PodSpec][] {
 
 describe("mirroredImage", () => {
     it.each([
-        ["node:20.19.4-alpine3.22", "docker.io/library/node:20.19.4-alpine3.22"],
+        ["node:22.23.5-alpine", "docker.io/library/node:22.23.5-alpine"],
         ["nginxinc/nginx-unprivileged:1.28.0", "docker.io/nginxinc/nginx-unprivileged:1.28.0"],
         ["quay.io/keycloak/keycloak:26.5.5", "quay.io/keycloak/keycloak:26.5.5"],
         ["docker.elastic.co/beats/filebeat:8.19.4", "docker.elastic.co/beats/filebeat:8.19.4"],
@@ -53,7 +53,7 @@ describe("mirroredImage", () => {
     });
 
     it("leaves every image as it is without a mirror", () => {
-        expect(mirroredImage("node:20.19.4-alpine3.22", "")).toBe("node:20.19.4-alpine3.22");
+        expect(mirroredImage("node:22.23.5-alpine", "")).toBe("node:22.23.5-alpine");
     });
 });
 

@@ -146,12 +146,12 @@ describe("validateStackConfig", () => {
 
     it("accepts tag-only images in production when told to, and says so at every preview", () => {
         const result = validateStackConfig(
-            { ...production, nodeImage: "node:20.19.4-alpine3.22", acceptTagOnlyImages: "true" },
+            { ...production, nodeImage: "node:22.23.5-alpine", acceptTagOnlyImages: "true" },
             encrypted,
         );
         expect(result.errors).toEqual([]);
         expect(result.warnings.filter((warning) => warning.startsWith("mattermost:acceptTagOnlyImages"))).toEqual([
-            'mattermost:acceptTagOnlyImages: is true, so this production stack runs images by a tag alone, which their registry can move: nodeImage node:20.19.4-alpine3.22. Add each one\'s digest ("repository:tag@sha256:<digest>"), then: pulumi config rm acceptTagOnlyImages.',
+            'mattermost:acceptTagOnlyImages: is true, so this production stack runs images by a tag alone, which their registry can move: nodeImage node:22.23.5-alpine. Add each one\'s digest ("repository:tag@sha256:<digest>"), then: pulumi config rm acceptTagOnlyImages.',
         ]);
     });
 
