@@ -5,6 +5,7 @@ import { Integrations } from "./components/integrations";
 import { Keycloak, keycloakClusterPorts, keycloakHttpPort, keycloakService } from "./components/keycloak";
 import { LogShipping } from "./components/logShipping";
 import { MattermostPair, httpPort, pairLabel } from "./components/mattermostPair";
+import { MattermostRelease } from "./components/mattermostRelease";
 import { podSecurityLabels, selectorLabels } from "./components/meta";
 import { NetworkPolicies } from "./components/networkPolicies";
 import { NginxFailover, listenPort } from "./components/nginxFailover";
@@ -15,16 +16,24 @@ import { TrustBundle } from "./components/trustBundle";
 import { adminTokenCommands as commandsForAdminToken } from "./config/adminToken";
 import { externalDatabaseUrl, jdbcPostgresUrl } from "./config/database";
 import { realmEndpoints, renderRealm } from "./config/realm";
+import { fullKey } from "./config/keys";
 import { inClusterS3Port } from "./config/s3";
 import { loadStackConfig, type StackConfig } from "./config/stack";
 
 const config = loadStackConfig();
 
-const provider = new k8s.Provider("kubernetes", {
-    context: config.kubeContext,
-    namespace: config.namespace,
-    enableServerSideApply: true,
+// No Kubernetes object is touched before the move from the release the stack last deployed is one
+// Mattermost supports in a single step: the provider, and so every object, waits for the check.
+const release = new MattermostRelease("mattermost-release", {
+    version: config.mattermost.version,
+    versionKey: fullKey(config.mattermost.versionKey),
+    upgradeFrom: config.mattermost.upgradeFrom,
 });
+const provider = new k8s.Provider(
+    "kubernetes",
+    { context: config.kubeContext, namespace: config.namespace, enableServerSideApply: true },
+    { dependsOn: [release] },
+);
 const namespaceResource = config.createNamespace
     ? new k8s.core.v1.Namespace(
           "namespace",

@@ -81,6 +81,12 @@ export const configKeys = {
         description:
             "Mattermost version (e.g. `10.11.10`). Empty: read from the image tag; required when the image is pinned by digest only.",
     },
+    mattermostUpgradeFrom: {
+        type: "string",
+        default: "",
+        description:
+            "The release the database holds when it is not the one this stack last deployed: after restoring a backup of an older release, or on the first `pulumi up` over a database another installation has used. The upgrade check (a jump over an Extended Support Release, or a downgrade, is refused) starts from it instead; remove it after that `pulumi up`.",
+    },
     mattermostLicensed: {
         type: "boolean",
         default: false,

@@ -151,6 +151,10 @@ export interface StackSettings {
         readonly build: CustomImageSettings;
         readonly edition: "team" | "enterprise";
         readonly version: string;
+        /** The key that names the release, for messages about it. */
+        readonly versionKey: "mattermostVersion" | "mattermostImage";
+        /** mattermostUpgradeFrom: where the upgrade check starts instead of the last deployed release. */
+        readonly upgradeFrom?: string;
         readonly licensed: boolean;
         readonly ssoMode: "gitlab" | "openid";
         readonly settings: MattermostSettings;
@@ -254,6 +258,9 @@ const fieldSchemas = {
     mattermostEdition: oneOf(["team", "enterprise"]),
     mattermostVersion: z.string().refine((value) => value === "" || parseVersion(value) !== undefined, {
         error: "is not a version. Use the Mattermost release, e.g. 10.11.10",
+    }),
+    mattermostUpgradeFrom: z.string().refine((value) => value === "" || parseVersion(value) !== undefined, {
+        error: "is not a version. Use the Mattermost release the database holds, e.g. 10.11.10",
     }),
     mattermostLicensed: bool("mattermostLicensed"),
     mattermostLicense: z.string(),
@@ -704,6 +711,11 @@ export function validateStackConfig(
             );
         }
     }
+    if (has("mattermostUpgradeFrom") && f.mattermostUpgradeFrom) {
+        warnings.push(
+            `${fullKey("mattermostUpgradeFrom")}: is set (${f.mattermostUpgradeFrom}), so the upgrade check starts from it instead of the release this stack last deployed. Remove it once this pulumi up has passed: pulumi config rm mattermostUpgradeFrom`,
+        );
+    }
     if (has("mattermostImage", "mattermostEdition")) {
         const repository = parseImage(f.mattermostImage).repository;
         const named = repository.endsWith("mattermost-team-edition")
@@ -1115,6 +1127,10 @@ export function validateStackConfig(
                 build: image.build,
                 edition: f.mattermostEdition,
                 version: formatVersion(version),
+                versionKey: f.mattermostVersion ? "mattermostVersion" : "mattermostImage",
+                upgradeFrom: f.mattermostUpgradeFrom
+                    ? formatVersion(parseVersion(f.mattermostUpgradeFrom)!)
+                    : undefined,
                 licensed: f.mattermostLicensed,
                 ssoMode: f.ssoMode,
                 secretSettings: Object.keys(f.mattermostSecretSettings).sort(),

@@ -1,7 +1,7 @@
 /** Every tool of the real toolchain, and the environment that puts them where the Pulumi CLI finds them. */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { binDir, ensureTools } from "./build";
+import { binDir, cacheRoot, ensureTools, runGo } from "./build";
 import { clusterRecipes } from "./cluster";
 import { ensureKeycloak } from "./keycloak";
 import { peerRecipes } from "./peers";
@@ -42,12 +42,29 @@ function placeLanguageHostBesideCli(): void {
 }
 
 /**
+ * The plugin that runs the program's dynamic providers (the upgrade check's release record, the
+ * integrations) is a shell script the CLI's release archive ships beside the language host; it starts
+ * the dynamic-provider program of the project's own `@pulumi/pulumi`. Taken from the SDK module of the
+ * CLI's version, where the archive takes it from.
+ */
+function placeDynamicProviderPlugin(): void {
+    const sdk = JSON.parse(
+        runGo(["mod", "download", "-json", `github.com/pulumi/pulumi/sdk/v3@${pulumiCli.version}`], cacheRoot()),
+    ) as { Dir: string };
+    const script = "pulumi-resource-pulumi-nodejs";
+    const target = path.join(binDir(pulumiCli), script);
+    fs.copyFileSync(path.join(sdk.Dir, "nodejs", "dist", script), target);
+    fs.chmodSync(target, 0o755);
+}
+
+/**
  * Builds what is missing, then lays the binaries out as the CLI expects them; and fetches the Keycloak
  * distribution the identity suite runs (scripts/toolchain/keycloak.ts).
  */
 export function ensureToolchain(log: (line: string) => void): void {
     ensureTools(allRecipes, log);
     placeLanguageHostBesideCli();
+    placeDynamicProviderPlugin();
     ensureKeycloak(log);
 }
 

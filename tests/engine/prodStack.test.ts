@@ -108,6 +108,42 @@ it("refreshes without drift, and applies a changed setting", () => {
     expect(up.output).toMatch(/~ \d+ updated/);
 });
 
+it("refuses a downgrade at preview and at up, from the release in its own state, the cluster untouched", async () => {
+    const file = path.join(ws.dir, `Pulumi.${stack}.yaml`);
+    const deployed = fs.readFileSync(file, "utf8");
+    const [current, older] = ["mattermost-enterprise-edition:11.6.1", "mattermost-enterprise-edition:11.4.4"];
+    expect(deployed).toContain(current);
+    const images = async () =>
+        (await kube.list("apps/v1", "Deployment", namespace)).map((deployment) => {
+            const spec = deployment.spec as { template: { spec: { containers: { image: string }[] } } };
+            return `${deployment.metadata.name} ${spec.template.spec.containers[0]?.image}`;
+        });
+    const before = await images();
+    const refusal =
+        "mattermost:mattermostImage: 11.6.1 to 11.4.4 is a downgrade, and Mattermost never migrates a database back";
+    fs.writeFileSync(file, deployed.replace(current, older));
+    const attempts = [["preview"], ["up", "--yes", "--skip-preview"]].map((command) => {
+        const result = ws.pulumi(command, { timeoutMs: 900_000 });
+        return { command, failed: result.status !== 0, refused: result.output.includes(refusal) || result.output };
+    });
+    // Back on the deployed release before anything is asserted, so that a failure leaves the next tests a sound stack.
+    fs.writeFileSync(file, deployed);
+    expect(attempts).toEqual(attempts.map(({ command }) => ({ command, failed: true, refused: true })));
+    expect(await images()).toEqual(before);
+    // No change, and no drift for a refresh to report: the record is state, nothing outside it.
+    for (const command of [
+        ["preview", "--expect-no-changes"],
+        ["refresh", "--yes", "--expect-no-changes"],
+    ]) {
+        const result = ws.pulumi(command);
+        expect({ command, status: result.status, output: result.status === 0 ? "" : result.output }).toEqual({
+            command,
+            status: 0,
+            output: "",
+        });
+    }
+});
+
 it("keeps what must not rotate: protected in the state, a replace of the at-rest key refused", () => {
     const rendered = renderStack(stack, path.join(ws.dir, `Pulumi.${stack}.yaml`));
     const lastingInRender = rendered.resources.filter((resource) => resource.protect).map((resource) => resource.name);

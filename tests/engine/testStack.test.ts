@@ -13,7 +13,7 @@ import { OutputContract, outputContract } from "../../config/outputs";
 import { renderStack } from "../helpers/render";
 import { compareWithRender, stateResources, urnName } from "./helpers/deployed";
 import { Kube, KubeObject } from "./helpers/kube";
-import { CliResult, Workspace, workspace } from "./helpers/pulumiCli";
+import { CliResult, Workspace, projectDir, workspace } from "./helpers/pulumiCli";
 import { readmeBlock } from "./helpers/readme";
 
 const stack = "test";
@@ -213,6 +213,103 @@ it("upgrades Mattermost: the new image's schema migration completes before the b
     await expectBackupRolledOutFirst();
     const outputs = JSON.parse(ws.pulumiOk(["stack", "output", "--json"]).stdout) as Record<string, unknown>;
     expect(outputs.mattermostVersion).toBe("10.11.11");
+});
+
+/** The components that hold what must never rotate, by source file and the constant of their type token. */
+const lastingHolders = [
+    ["components/mattermostPair.ts", "mattermostPairType"],
+    ["components/keycloak.ts", "keycloakType"],
+    ["components/s3Store.ts", "s3StoreType"],
+    ["components/pushProxyHost.ts", "pushProxyHostType"],
+] as const;
+
+/**
+ * The refactor a developer makes in the program copy: each holder's type token renamed, and, with
+ * `withAliases`, the old token given as an alias in the constructor, the way the README says.
+ */
+function renameHolders(withAliases: boolean): [oldType: string, newType: string][] {
+    return lastingHolders.map(([file, constant]) => {
+        const source = path.join(ws.dir, file);
+        const text = fs.readFileSync(source, "utf8");
+        const declaration = new RegExp(`export const ${constant} = "(mattermost:\\w+:\\w+)";`).exec(text);
+        const call = `super(${constant}, name, {}, opts);`;
+        if (!declaration || !text.includes(call)) {
+            throw new Error(`${file} no longer declares ${constant} or calls ${call}; update this test`);
+        }
+        const oldType = declaration[1];
+        const newType = oldType.replace(/:\w+:/, ":renamed:");
+        const renamed = text
+            .replace(declaration[0], `export const ${constant} = "${newType}";`)
+            .replace(
+                call,
+                withAliases ? `super(${constant}, name, {}, { ...opts, aliases: [{ type: "${oldType}" }] });` : call,
+            );
+        fs.writeFileSync(source, renamed);
+        return [oldType, newType];
+    });
+}
+
+/** The values of the stack's random passwords and private keys, by Pulumi name, in plain text. */
+function lastingValues(): Record<string, { urn: string; value: unknown }> {
+    const exported = JSON.parse(ws.pulumiOk(["stack", "export", "--show-secrets"]).stdout) as {
+        deployment: { resources: { urn: string; type: string; outputs?: Record<string, unknown> }[] };
+    };
+    const lasting = exported.deployment.resources.filter((resource) =>
+        ["random:index/randomPassword:RandomPassword", "tls:index/privateKey:PrivateKey"].includes(resource.type),
+    );
+    return Object.fromEntries(
+        lasting.map((resource) => [
+            urnName(resource.urn),
+            { urn: resource.urn, value: resource.outputs?.result ?? resource.outputs?.privateKeyPem },
+        ]),
+    );
+}
+
+async function secretData(): Promise<Record<string, unknown>> {
+    const secrets = await kube.list("v1", "Secret", namespace);
+    return Object.fromEntries(secrets.map((secret) => [secret.metadata.name, secret.data]));
+}
+
+it("keeps the at-rest key, the salt, the client secrets and the CA keys through a rename of their components", async () => {
+    const before = lastingValues();
+    const names = Object.keys(before);
+    expect(names).toEqual(
+        expect.arrayContaining([
+            "mattermost-at-rest-encrypt-key",
+            "mattermost-public-link-salt",
+            "keycloak-client-secret",
+            "mattermost-s3-ca-key",
+        ]),
+    );
+    const secretsBefore = await secretData();
+    const nonTrivial = (steps: PreviewStep[]) =>
+        steps
+            .filter((step) => step.op !== "same" && step.op !== "refresh")
+            .map((step) => `${step.op} ${urnName(step.urn)}`);
+
+    // Without an alias, the renamed components are new ones: every value they hold would be made anew.
+    renameHolders(false);
+    const unaliased = JSON.parse(ws.pulumiOk(["preview", "--json"]).stdout) as { steps: PreviewStep[] };
+    expect(nonTrivial(unaliased.steps)).toEqual(expect.arrayContaining(["create mattermost-at-rest-encrypt-key"]));
+
+    // With the old type as an alias, Pulumi takes the old resources for the new names: nothing changes.
+    fs.cpSync(path.join(projectDir, "components"), path.join(ws.dir, "components"), { recursive: true });
+    const renames = renameHolders(true);
+    const renamedUrn = (urn: string) =>
+        renames.reduce((result, [oldType, newType]) => result.replace(`${oldType}$`, `${newType}$`), urn);
+    expect(renamedUrn(before["mattermost-at-rest-encrypt-key"]?.urn ?? "")).toContain("mattermost:renamed:");
+    const aliased = JSON.parse(ws.pulumiOk(["preview", "--json"]).stdout) as { steps: PreviewStep[] };
+    expect(nonTrivial(aliased.steps)).toEqual([]);
+    ws.pulumiOk(["up", "--yes"]);
+    const after = lastingValues();
+    for (const name of names) {
+        expect({ name, ...after[name] }).toEqual({
+            name,
+            value: before[name]?.value,
+            urn: renamedUrn(before[name]?.urn ?? ""),
+        });
+    }
+    expect(await secretData()).toEqual(secretsBefore);
 });
 
 it("destroys every object it made", async () => {
